@@ -1,0 +1,118 @@
+"""The ``semantic-inpaint`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pydantic
+
+from semantic_inpaint.config import load_config
+from semantic_inpaint.registry import HOOKS, RegistryError, get_registry
+
+
+def command_plugins(_: argparse.Namespace) -> None:
+    """Print every registered component with the plugin and distribution it came from."""
+    registry = get_registry()
+    for kind in HOOKS:
+        components = registry.components(kind)
+        print(f"{kind}s:")
+        for name, component in sorted(components.items()):
+            print(f"  {name:<18} {component.description}")
+            print(f"  {'':<18} plugin {component.plugin} ({component.source})")
+
+
+def command_train(args: argparse.Namespace) -> None:
+    from semantic_inpaint.training import Trainer
+
+    config = load_config(args.config)
+    if args.output_dir is not None:
+        config.training.output_dir = args.output_dir
+    record = Trainer(config, resume=args.resume).fit(progress=not args.quiet)
+    print(f"done at step {record['step']}: {config.training.output_dir}")
+
+
+def command_pretrain(args: argparse.Namespace) -> None:
+    from semantic_inpaint.training import PretrainConfig, pretrain_embedder
+
+    config = load_config(args.config, PretrainConfig)
+    record = pretrain_embedder(config, progress=not args.quiet)
+    print(f"done: loss {record['loss']:.4f}, weights {config.output}")
+
+
+def command_inpaint(args: argparse.Namespace) -> None:
+    from semantic_inpaint.inference import Inpainter
+    from semantic_inpaint.io import read_rgb_image
+
+    inpainter = Inpainter.from_checkpoint(args.checkpoint, device=args.device)
+    image = read_rgb_image(args.image)
+    mask = read_rgb_image(args.mask).convert("L")
+    result = inpainter.inpaint(image, mask)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    result.save(args.out)
+    print(f"wrote {args.out}")
+
+
+def command_quickstart(args: argparse.Namespace) -> None:
+    from semantic_inpaint.quickstart import run_quickstart
+
+    run_quickstart(args.output_dir, steps=args.steps, device=args.device)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="semantic-inpaint", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plugins = commands.add_parser("plugins", help="list registered plugins and their components")
+    plugins.set_defaults(run=command_plugins)
+
+    train = commands.add_parser("train", help="train the boosted GAN from a config file")
+    train.add_argument("--config", type=Path, required=True, help="YAML, TOML or JSON run config")
+    train.add_argument("--output-dir", type=Path, help="override training.output_dir")
+    train.add_argument("--resume", action="store_true", help="continue from output_dir/checkpoints/last.pt")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=command_train)
+
+    pretrain = commands.add_parser("pretrain", help="pretrain a semantic embedder on its labels")
+    pretrain.add_argument("--config", type=Path, required=True)
+    pretrain.add_argument("--quiet", action="store_true")
+    pretrain.set_defaults(run=command_pretrain)
+
+    inpaint = commands.add_parser("inpaint", help="fill the hole of one image")
+    inpaint.add_argument("--checkpoint", type=Path, required=True)
+    inpaint.add_argument("--image", type=Path, required=True)
+    inpaint.add_argument("--mask", type=Path, required=True, help="white = missing, black = known")
+    inpaint.add_argument("--out", type=Path, required=True)
+    inpaint.add_argument("--device", default="auto")
+    inpaint.set_defaults(run=command_inpaint)
+
+    quickstart = commands.add_parser(
+        "quickstart", help="pretrain, train and inpaint on procedural faces (no data needed)"
+    )
+    quickstart.add_argument("--output-dir", type=Path, default=Path("runs/quickstart"))
+    quickstart.add_argument("--steps", type=int, default=150, help="pretraining steps (GAN: 4x)")
+    quickstart.add_argument("--device", default="auto")
+    quickstart.set_defaults(run=command_quickstart)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (
+        ValueError,
+        TypeError,
+        FileNotFoundError,
+        FileExistsError,
+        RegistryError,
+        pydantic.ValidationError,
+    ) as error:
+        print(f"semantic-inpaint {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""Validated configuration (pydantic, ``extra="forbid"``) loaded from YAML, TOML or JSON.
+
+A run's config has three parts: ``model`` (what to build), ``data`` (what to train on) and
+``training`` (how). Components are named by their registry name with an ``options`` dict;
+those options are validated against the component's own signature when it is built.
+
+Example:
+    >>> config = RunConfig.model_validate({
+    ...     "model": {"resolution": 64},
+    ...     "data": {"name": "folder", "options": {"root": "photos"}},
+    ...     "training": {"steps": 10, "output_dir": "runs/demo"},
+    ... })
+    >>> config.model.beta, config.training.batch_size
+    (0.01, 16)
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class StrictModel(BaseModel):
+    """Base of every config section: unknown fields are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ComponentConfig(StrictModel):
+    """A registered component by name, with the options its factory accepts."""
+
+    name: str = Field(min_length=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConditionConfig(StrictModel):
+    """One semantic condition: an embedder, its matching discriminator and its weight λ."""
+
+    embedder: ComponentConfig
+    weight: float = Field(0.1, ge=0, le=100, description="λ of equations (2) and (6)")
+    discriminator: ComponentConfig | None = Field(
+        None, description="matching discriminator; default: the model's global discriminator spec"
+    )
+
+
+class ModelConfig(StrictModel):
+    """The boosted GAN: generator, global discriminator, conditions and loss weights."""
+
+    resolution: int = Field(256, ge=16, le=4096, description="training size in pixels (square)")
+    generator: ComponentConfig = Field(default_factory=lambda: ComponentConfig(name="dilated"))
+    discriminator: ComponentConfig = Field(default_factory=lambda: ComponentConfig(name="conv"))
+    conditions: list[ConditionConfig] = Field(default_factory=list)
+    beta: float = Field(0.01, ge=0, le=100, description="β of equation (6)")
+    gan_loss: Literal["bce", "hinge"] = "bce"
+
+    @model_validator(mode="after")
+    def _unique_embedders(self) -> ModelConfig:
+        names = [condition.embedder.name for condition in self.conditions]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"conditions: each embedder may appear once, received {duplicates} twice")
+        return self
+
+
+class DataConfig(StrictModel):
+    """A registered dataset by name (``folder``, ``celebahq``, ``synthetic_faces``, ...)."""
+
+    name: str = "folder"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class AugmentConfig(StrictModel):
+    """Joint on-device augmentation of image and mask (see ``JointAugmentation``)."""
+
+    hflip: bool = True
+    degrees: float = Field(0.0, ge=0, le=45)
+    translate: float = Field(0.0, ge=0, le=0.5)
+    scale: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (1.0, 1.0)
+
+
+class TrainingConfig(StrictModel):
+    """How to train: optimisation, masks, logging, checkpoints and devices."""
+
+    output_dir: Path
+    steps: int = Field(ge=1, description="number of iterations (one D step then one G step each)")
+    batch_size: int = Field(16, ge=2, le=4096, description="at least 2: mismatched pairs need a partner")
+    lr_generator: float = Field(2e-4, gt=0, le=1)
+    lr_discriminator: float = Field(2e-4, gt=0, le=1)
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (
+        0.5,
+        0.999,
+    )
+    seed: int = Field(0, ge=0)
+    masks: ComponentConfig = Field(default_factory=lambda: ComponentConfig(name="rectangles"))
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")
+    amp: Literal["auto", "off", "bf16"] = Field(
+        "auto", description="autocast precision on CUDA; 'auto' is bf16 on CUDA, off on CPU"
+    )
+    channels_last: bool = True
+    num_workers: int = Field(0, ge=0, le=64)
+    log_every: int = Field(10, ge=1)
+    sample_every: int = Field(100, ge=1)
+    checkpoint_every: int = Field(100, ge=1)
+    keep_checkpoints: int = Field(2, ge=1, description="step checkpoints kept besides last.pt")
+    sample_count: int = Field(8, ge=1, le=64)
+
+
+class RunConfig(StrictModel):
+    """A whole training run."""
+
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    training: TrainingConfig
+
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Parse a ``.yaml``/``.yml``, ``.toml`` or ``.json`` file into a dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config: no such file {path}")
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    if suffix in {".yaml", ".yml"}:
+        data = yaml.safe_load(text)
+    elif suffix == ".toml":
+        data = tomllib.loads(text)
+    elif suffix == ".json":
+        data = json.loads(text)
+    else:
+        raise ValueError(f"config: expected a .yaml, .yml, .toml or .json file, received {path}")
+    if not isinstance(data, dict):
+        raise ValueError(f"config: expected a mapping at the top of {path}, received {type(data).__name__}")
+    return data
+
+
+def load_config(path: str | Path, model: type[ConfigT] = RunConfig) -> ConfigT:  # type: ignore[assignment]
+    """Load and validate a config file (a :class:`RunConfig` unless ``model`` says otherwise)."""
+    return model.model_validate(read_config_file(path))
+
+
+def save_config(config: BaseModel, path: str | Path) -> None:
+    """Write the resolved config as YAML (paths as strings, every default spelled out)."""
+    Path(path).write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")

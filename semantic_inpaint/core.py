@@ -1,0 +1,229 @@
+"""The four core abstractions of semantic-inpaint and the notion of a *condition*.
+
+Conventions used everywhere in the library:
+
+* an image is ``(B, 3, H, W)`` float in ``[-1, 1]``;
+* a hole mask is ``(B, 1, H, W)`` float in ``{0, 1}`` where **1 marks a missing pixel**;
+* a semantic signal is either a *vector* ``(B, N)`` in ``[0, 1]`` (e.g. attribute
+  probabilities) or a *map* ``(B, C, H, W)`` of per-pixel class probabilities.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import torch
+from torch import Tensor, nn
+
+from semantic_inpaint.io import load_weights, save_weights
+from semantic_inpaint.validation import check_image, check_mask
+
+SignalKind = Literal["vector", "map"]
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    """What a semantic signal looks like: the embedder's name, its kind and its channels.
+
+    Generators and discriminators are built from these, never from embedders themselves,
+    so that a network can be constructed (e.g. for loading a checkpoint) without weights.
+    """
+
+    name: str
+    kind: SignalKind
+    channels: int
+
+
+class SemanticEmbedder(nn.Module, ABC):
+    """Turns an image into a semantic signal (a pretrained, frozen network in GAN training).
+
+    Subclasses set :attr:`kind`, :attr:`channels` and :attr:`target_key` (the dataset key
+    holding the supervision used to pretrain it), and implement :meth:`logits` and
+    :meth:`pretrain_loss`.
+
+    Shape:
+        - image: ``(B, 3, H, W)`` in ``[-1, 1]``
+        - output of :meth:`forward`: ``(B, N)`` in ``[0, 1]`` for ``kind="vector"``,
+          ``(B, C, H, W)`` probabilities summing to 1 over ``C`` for ``kind="map"``.
+    """
+
+    kind: ClassVar[SignalKind]
+    target_key: ClassVar[str]
+
+    def __init__(self, name: str, channels: int, options: Mapping[str, Any] | None = None) -> None:
+        """
+        Args:
+            name: the registry name; also the key of its signal in ``conditions``.
+            channels: N for a vector, C for a map.
+            options: the architecture options, stored with saved weights so that weights of
+                another architecture are refused when loaded.
+        """
+        super().__init__()
+        self.name = name
+        self.channels = channels
+        self.options = dict(options or {})
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write the weights (safetensors) with the name and architecture options."""
+        save_weights(self, path, {"embedder": self.name, "options": self.options})
+
+    def load_pretrained(self, path: str | Path) -> None:
+        """Load weights written by :meth:`save_pretrained` for the same architecture."""
+        load_weights(self, path, {"embedder": self.name, "options": self.options})
+
+    @property
+    def spec(self) -> SignalSpec:
+        return SignalSpec(self.name, self.kind, self.channels)
+
+    @abstractmethod
+    def logits(self, image: Tensor) -> Tensor:
+        """Unnormalised scores: ``(B, N)`` for vectors, ``(B, C, H, W)`` for maps."""
+
+    @abstractmethod
+    def activate(self, logits: Tensor) -> Tensor:
+        """Map :meth:`logits` to the signal's value range (sigmoid, softmax, ...)."""
+
+    @abstractmethod
+    def pretrain_loss(self, image: Tensor, target: Tensor) -> Tensor:
+        """Supervised loss used to pretrain the embedder on its auxiliary labels.
+
+        Args:
+            image: ``(B, 3, H, W)`` in ``[-1, 1]``.
+            target: the dataset's ``target_key`` entry for the batch.
+
+        Returns:
+            A scalar tensor.
+        """
+
+    def forward(self, image: Tensor) -> Tensor:
+        check_image(image, "image")
+        return self.activate(self.logits(image))
+
+    def mismatched(self, signal: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """A *wrong* signal for each sample, for the matching-aware negatives.
+
+        The default gives every sample the signal of another sample of the batch (a cyclic
+        shift by a random offset in ``[1, B-1]``, so never the sample's own).
+
+        Args:
+            signal: ``(B, ...)`` signal of the real images, ``B >= 2``.
+            generator: CPU random generator for the offset (``None``: global RNG).
+        """
+        batch = signal.shape[0]
+        if batch < 2:
+            raise ValueError(
+                f"mismatched signals need a batch of at least 2 samples, received batch size "
+                f"{batch} (signal shape {tuple(signal.shape)})"
+            )
+        offset = int(torch.randint(1, batch, (), generator=generator))
+        return signal.roll(offset, dims=0)
+
+
+class InpaintGenerator(nn.Module, ABC):
+    """Fills the hole of a masked image, guided by semantic signals.
+
+    ``conditions`` maps embedder names to signals; vectors enter at the bottleneck, maps
+    at the input. A generator built with no signal specs is a plain inpainter.
+
+    Shape:
+        - image: ``(B, 3, H, W)`` in ``[-1, 1]`` (hole pixels are ignored: the generator
+          zeroes them itself)
+        - mask: ``(B, 1, H, W)`` in ``{0, 1}``, 1 = missing
+        - output: ``(B, 3, H, W)`` in ``[-1, 1]``, the raw prediction for every pixel
+          (see :func:`composite` to keep the known pixels).
+    """
+
+    #: height and width of an input must be a multiple of this
+    size_multiple: int = 1
+
+    def __init__(self, signals: tuple[SignalSpec, ...] = ()) -> None:
+        super().__init__()
+        self.signals = tuple(signals)
+
+    @abstractmethod
+    def predict(self, masked_image: Tensor, mask: Tensor, conditions: Mapping[str, Tensor]) -> Tensor:
+        """The network itself, called with validated inputs and ``masked_image = image·(1-m)``."""
+
+    def forward(self, image: Tensor, mask: Tensor, conditions: Mapping[str, Tensor] | None = None) -> Tensor:
+        check_image(image, "image", multiple_of=self.size_multiple)
+        check_mask(mask, "mask", like=image)
+        conditions = dict(conditions or {})
+        expected = sorted(s.name for s in self.signals)
+        if sorted(conditions) != expected:
+            raise ValueError(f"conditions: expected signals for {expected}, received {sorted(conditions)}")
+        return self.predict(image * (1 - mask), mask, conditions)
+
+
+class ConditionalDiscriminator(nn.Module, ABC):
+    """Scores how real an image is, optionally *given* a semantic signal.
+
+    Built with ``signal=None`` it is the global (unconditioned) discriminator.
+
+    Shape:
+        - image: ``(B, 3, H, W)`` in ``[-1, 1]``
+        - condition: the signal matching :attr:`signal` (``None`` when unconditioned)
+        - output: ``(B,)`` logits (larger = more real / better matching)
+    """
+
+    def __init__(self, signal: SignalSpec | None = None) -> None:
+        super().__init__()
+        self.signal = signal
+
+    @abstractmethod
+    def score(self, image: Tensor, condition: Tensor | None) -> Tensor:
+        """The network itself, called with validated inputs."""
+
+    def forward(self, image: Tensor, condition: Tensor | None = None) -> Tensor:
+        check_image(image, "image")
+        if (condition is None) != (self.signal is None):
+            wanted = "no condition" if self.signal is None else f"a {self.signal.kind} signal"
+            received = "None" if condition is None else f"tensor {tuple(condition.shape)}"
+            raise ValueError(f"condition: this discriminator expects {wanted}, received {received}")
+        return self.score(image, condition)
+
+
+class MatchingLoss(ABC):
+    """Turns discriminator logits into the adversarial terms of both players.
+
+    Matching-aware scheme (Reed et al. 2016): the positive pair is (real, right signal);
+    the negatives are (fake, right signal) and (real, mismatched signal). The global
+    discriminator has no mismatched pair (``real_wrong=None``).
+    """
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def discriminator_loss(self, real_right: Tensor, fake_right: Tensor, real_wrong: Tensor | None = None) -> Tensor:
+        """Scalar loss the discriminator minimises. Inputs are ``(B,)`` logits."""
+
+    @abstractmethod
+    def generator_loss(self, fake_right: Tensor) -> Tensor:
+        """Scalar adversarial loss the generator minimises, from ``(B,)`` logits."""
+
+
+def composite(prediction: Tensor, image: Tensor, mask: Tensor) -> Tensor:
+    """Keep known pixels of ``image`` and take hole pixels from ``prediction``.
+
+    ``ẑ = z·m + x·(1-m)``, computed with :func:`torch.where` so that known pixels are
+    bit-identical to the input.
+
+    Args:
+        prediction: ``(B, 3, H, W)`` generator output.
+        image: ``(B, 3, H, W)`` the original image.
+        mask: ``(B, 1, H, W)`` in ``{0, 1}``, 1 = missing.
+
+    Example:
+        >>> import torch
+        >>> x = torch.zeros(1, 3, 4, 4); z = torch.ones(1, 3, 4, 4)
+        >>> m = torch.zeros(1, 1, 4, 4); m[..., :2, :2] = 1
+        >>> composite(z, x, m)[0, 0]
+        tensor([[1., 1., 0., 0.],
+                [1., 1., 0., 0.],
+                [0., 0., 0., 0.],
+                [0., 0., 0., 0.]])
+    """
+    return torch.where(mask.bool(), prediction, image)

@@ -1,0 +1,146 @@
+"""Inpainting images with a trained checkpoint, from PIL, numpy or tensors.
+
+Masks mark missing pixels: white (255) in a PIL image or uint8 array, ``1``/``True`` in a
+float or bool array or tensor. The model runs at its training resolution: an image of
+another size is resized for the prediction, the prediction is resized back, and only the
+hole pixels are replaced, so the known pixels come back unchanged (bit-identical).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor
+
+from semantic_inpaint.config import RunConfig
+from semantic_inpaint.core import composite
+from semantic_inpaint.io import load_checkpoint
+from semantic_inpaint.model import BoostedGAN
+from semantic_inpaint.registry import Registry
+from semantic_inpaint.training.runtime import resolve_device
+from semantic_inpaint.training.trainer import CHECKPOINT_FORMAT
+from semantic_inpaint.validation import check_image, check_mask
+
+
+def _pil_to_tensors(image: Image.Image, mask: Image.Image) -> tuple[Tensor, Tensor]:
+    if not isinstance(mask, Image.Image):
+        raise TypeError(f"mask: expected a PIL image like the image, received {type(mask).__name__}")
+    return _numpy_to_tensors(np.asarray(image.convert("RGB")), np.asarray(mask.convert("L")))
+
+
+def _numpy_to_tensors(image: np.ndarray, mask: np.ndarray) -> tuple[Tensor, Tensor]:
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"mask: expected a numpy array like the image, received {type(mask).__name__}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image: expected an (H, W, 3) array, received shape {image.shape}")
+    if image.dtype == np.uint8:
+        tensor = torch.from_numpy(image.copy()).float().div(127.5).sub(1)
+    elif np.issubdtype(image.dtype, np.floating):
+        if image.min() < 0 or image.max() > 1:
+            raise ValueError(f"image: expected float values in [0, 1], received [{image.min():.4g}, {image.max():.4g}]")
+        tensor = torch.from_numpy(image.astype(np.float32)) * 2 - 1
+    else:
+        raise TypeError(f"image: expected a uint8 or float array, received dtype {image.dtype}")
+    if mask.ndim == 3 and mask.shape[2] == 1:
+        mask = mask[..., 0]
+    if mask.ndim != 2:
+        raise ValueError(f"mask: expected an (H, W) array, received shape {mask.shape}")
+    values = set(np.unique(mask).tolist())
+    allowed = {0, 255} if mask.dtype == np.uint8 else {0, 1}
+    if not values <= allowed:
+        raise ValueError(
+            f"mask: expected a binary mask with values {sorted(allowed)} for dtype {mask.dtype}, "
+            f"received values {sorted(values)[:8]}"
+        )
+    hole = torch.from_numpy(mask.astype(np.float32) / (255 if mask.dtype == np.uint8 else 1))
+    return tensor.permute(2, 0, 1)[None], hole[None, None]
+
+
+class Inpainter:
+    """A trained model ready to fill holes.
+
+    Example:
+        >>> inpainter = Inpainter.from_checkpoint("runs/demo/checkpoints/last.pt")  # doctest: +SKIP
+        >>> filled = inpainter.inpaint(Image.open("in.png"), Image.open("mask.png"))  # doctest: +SKIP
+    """
+
+    def __init__(self, model: BoostedGAN, device: torch.device | str = "cpu") -> None:
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.resolution = model.config.resolution
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str = "auto", registry: Registry | None = None) -> Inpainter:
+        """Rebuild the model a checkpoint was trained as and load its weights.
+
+        The embedders' weights come from the checkpoint; their original weight files are
+        not needed.
+        """
+        payload = load_checkpoint(path)
+        if payload.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"checkpoint: {path} has format {payload.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
+        config = RunConfig.model_validate(json.loads(payload["config"]))
+        model = BoostedGAN(config.model, registry, load_embedder_weights=False)
+        model.load_state_dict(payload["model"])
+        return cls(model, resolve_device(device))
+
+    @torch.no_grad()
+    def inpaint_tensor(self, image: Tensor, mask: Tensor) -> Tensor:
+        """``(B, 3, H, W)`` in ``[-1, 1]`` and ``(B, 1, H, W)`` in ``{0, 1}`` → ``(B, 3, H, W)``."""
+        check_image(image, "image")
+        check_mask(mask, "mask", like=image)
+        size = (self.resolution, self.resolution)
+        image_in, mask_in = image.to(self.device).float(), mask.to(self.device).float()
+        if image.shape[-2:] != size:
+            image_in = F.interpolate(image_in, size=size, mode="bilinear", antialias=True, align_corners=False)
+            mask_in = (F.interpolate(mask_in, size=size, mode="area") > 0).float()
+        prediction = self.model.generate(image_in.clamp(-1, 1), mask_in)
+        if image.shape[-2:] != size:
+            prediction = F.interpolate(prediction, size=image.shape[-2:], mode="bilinear", align_corners=False)
+        return composite(prediction.to(image.device, image.dtype), image, mask)
+
+    @overload
+    def inpaint(self, image: Tensor, mask: Tensor) -> Tensor: ...
+    @overload
+    def inpaint(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray: ...
+    @overload
+    def inpaint(self, image: Image.Image, mask: Image.Image) -> Image.Image: ...
+
+    def inpaint(self, image: Any, mask: Any) -> Any:
+        """Fill the hole of ``image`` marked by ``mask``; returns the same type as ``image``.
+
+        Accepted pairs: PIL images (mask white = hole); numpy ``(H, W, 3)`` uint8 or float in
+        ``[0, 1]`` with an ``(H, W)`` mask; tensors ``(3, H, W)`` or ``(B, 3, H, W)`` in
+        ``[-1, 1]`` with ``(1, H, W)`` or ``(B, 1, H, W)`` masks in ``{0, 1}``.
+        """
+        if isinstance(image, Tensor):
+            if not isinstance(mask, Tensor):
+                raise TypeError(f"mask: expected a tensor like the image, received {type(mask).__name__}")
+            if image.ndim == 3:
+                return self.inpaint_tensor(image[None], mask[None])[0]
+            return self.inpaint_tensor(image, mask)
+        if isinstance(image, Image.Image):
+            tensor, hole = _pil_to_tensors(image, mask)
+        elif isinstance(image, np.ndarray):
+            tensor, hole = _numpy_to_tensors(image, mask)
+        else:
+            raise TypeError(f"image: expected a PIL image, numpy array or tensor, received {type(image).__name__}")
+        if hole.shape[-2:] != tensor.shape[-2:]:
+            raise ValueError(
+                f"mask: expected the image's size {tuple(tensor.shape[-2:])}, received {tuple(hole.shape[-2:])}"
+            )
+        result = self.inpaint_tensor(tensor, hole)[0].permute(1, 2, 0).numpy()
+        original = np.asarray(image.convert("RGB")) if isinstance(image, Image.Image) else image
+        if original.dtype == np.uint8:
+            pixels = np.clip(np.round((result + 1) * 127.5), 0, 255).astype(np.uint8)
+        else:
+            pixels = np.clip((result + 1) / 2, 0, 1).astype(original.dtype)
+        known = hole[0, 0].numpy() == 0
+        pixels[known] = original[known]  # the caller's exact values, no float round trip
+        return Image.fromarray(pixels) if isinstance(image, Image.Image) else pixels

@@ -1,0 +1,121 @@
+"""Files in and out: images, embedder weights (safetensors) and training checkpoints.
+
+Everything written goes to a temporary file in the same folder first and is then renamed
+over the target (:func:`os.replace` is atomic), so a crash never leaves a half-written
+file. Everything read loads without executing code: safetensors, or
+``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image, UnidentifiedImageError
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+#: PIL modes that convert to RGB without guessing (palette, greyscale, alpha dropped)
+READABLE_MODES = frozenset({"RGB", "RGBA", "L", "LA", "P", "1"})
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+
+
+def read_rgb_image(path: str | Path) -> Image.Image:
+    """Open an image file as RGB, with clear errors for missing, corrupt or odd files."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"image: no such file {path}")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode not in READABLE_MODES:
+                raise ValueError(
+                    f"image: expected one of the modes {sorted(READABLE_MODES)} in {path}, received mode {image.mode!r}"
+                )
+            return image.convert("RGB")
+    except (UnidentifiedImageError, OSError) as error:
+        raise ValueError(f"image: cannot read image file {path}: {error}") from None
+
+
+def save_weights(module: nn.Module, path: str | Path, metadata: Mapping[str, Any]) -> None:
+    """Save ``module``'s state dict as safetensors with JSON-encoded ``metadata``."""
+    tensors = {name: tensor.detach().contiguous().cpu() for name, tensor in module.state_dict().items()}
+    encoded = {key: json.dumps(value, sort_keys=True) for key, value in metadata.items()}
+    with atomic_path(path) as temporary:
+        save_file(tensors, str(temporary), metadata=encoded)
+
+
+def read_weights_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata stored by :func:`save_weights`."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        return {key: json.loads(value) for key, value in (handle.metadata() or {}).items()}
+
+
+def load_weights(module: nn.Module, path: str | Path, expected: Mapping[str, Any]) -> None:
+    """Load safetensors weights into ``module`` after checking their metadata.
+
+    Args:
+        module: the network to fill.
+        path: a file written by :func:`save_weights`.
+        expected: metadata entries that must match (e.g. the embedder name and its
+            architecture options), so weights of another architecture fail clearly.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights: no such file {path}")
+    try:
+        metadata = read_weights_metadata(path)
+        state = load_file(str(path))
+    except (SafetensorError, OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"weights: cannot read safetensors file {path}: {error}") from None
+    for key, value in expected.items():
+        if metadata.get(key) != json.loads(json.dumps(value, sort_keys=True)):
+            raise ValueError(f"weights: {path} was saved for {key}={metadata.get(key)!r}, expected {key}={value!r}")
+    missing, unexpected = module.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(
+            f"weights: {path} does not fit this network: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
+
+
+def save_checkpoint(payload: Mapping[str, Any], path: str | Path) -> None:
+    """Atomically ``torch.save`` a checkpoint made of tensors, numbers, strings and dicts."""
+    with atomic_path(path) as temporary:
+        torch.save(dict(payload), temporary)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True`` (no code runs), with clear errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint: no such file {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises many types for corrupt or foreign files
+        raise ValueError(f"checkpoint: cannot load {path}: {error}") from None
+    if not isinstance(payload, dict) or "format" not in payload:
+        raise ValueError(f"checkpoint: {path} is not a semantic-inpaint checkpoint")
+    return payload

@@ -1,0 +1,181 @@
+"""Hole masks generated in batch on the tensor's device.
+
+Every generator returns ``(B, 1, H, W)`` float masks with values in ``{0, 1}``, where
+**1 marks a missing pixel**. Sizes are given as fractions of the resolution so that the
+paper's settings scale: random rectangles with sides 80–160 px at 256 px are
+``min_fraction=0.3125, max_fraction=0.625``; the evaluation's centred 128 px square at
+256 px is ``fraction=0.5``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from pydantic import Field
+from torch import Tensor
+
+Fraction = Annotated[float, Field(gt=0, le=1)]
+
+
+class MaskGenerator(ABC):
+    """Makes a batch of square hole masks of side ``resolution``.
+
+    Call as ``masks(batch_size, device=..., generator=...)``; ``generator`` is a
+    :class:`torch.Generator` on ``device`` (``None``: the global RNG).
+    """
+
+    def __init__(self, resolution: int) -> None:
+        if resolution < 1:
+            raise ValueError(f"resolution: expected a positive size, received {resolution}")
+        self.resolution = resolution
+
+    @abstractmethod
+    def __call__(
+        self,
+        batch_size: int,
+        *,
+        device: torch.device | str = "cpu",
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """``(batch_size, 1, resolution, resolution)`` float masks in ``{0, 1}``."""
+
+    def _uniform(self, shape: tuple[int, ...], device: torch.device | str, generator: torch.Generator | None) -> Tensor:
+        return torch.rand(shape, device=device, generator=generator)
+
+    def _coordinates(self, device: torch.device | str) -> Tensor:
+        return torch.arange(self.resolution, device=device, dtype=torch.float32)
+
+
+def _box_mask(top: Tensor, left: Tensor, height: Tensor, width: Tensor, coordinates: Tensor) -> Tensor:
+    """``(B, 1, S, S)`` masks of the boxes ``[top, top+height) × [left, left+width)``."""
+    rows = (coordinates >= top[:, None]) & (coordinates < (top + height)[:, None])
+    cols = (coordinates >= left[:, None]) & (coordinates < (left + width)[:, None])
+    return (rows[:, None, :, None] & cols[:, None, None, :]).float()
+
+
+class RandomRectangles(MaskGenerator):
+    """One axis-aligned rectangle per image, random position and random sides.
+
+    Sides are drawn independently and uniformly among the integers in
+    ``[round(min_fraction·S), round(max_fraction·S)]``.
+
+    Example:
+        >>> masks = RandomRectangles(64)(8, generator=torch.Generator().manual_seed(0))
+        >>> masks.shape, sorted(masks.unique().tolist())
+        (torch.Size([8, 1, 64, 64]), [0.0, 1.0])
+    """
+
+    def __init__(self, resolution: int, min_fraction: Fraction = 80 / 256, max_fraction: Fraction = 160 / 256) -> None:
+        super().__init__(resolution)
+        if min_fraction > max_fraction:
+            raise ValueError(f"min_fraction: expected <= max_fraction={max_fraction}, received {min_fraction}")
+        self.min_side = max(1, round(min_fraction * resolution))
+        self.max_side = max(self.min_side, round(max_fraction * resolution))
+
+    def __call__(self, batch_size, *, device="cpu", generator=None):
+        u = self._uniform((4, batch_size), device, generator)
+        span = self.max_side - self.min_side + 1
+        height = (self.min_side + (u[0] * span).floor()).clamp(max=self.max_side)
+        width = (self.min_side + (u[1] * span).floor()).clamp(max=self.max_side)
+        top = (u[2] * (self.resolution - height + 1)).floor()
+        left = (u[3] * (self.resolution - width + 1)).floor()
+        return _box_mask(top, left, height, width, self._coordinates(device))
+
+
+class CenteredSquare(MaskGenerator):
+    """The paper's evaluation mask: a centred square of side ``round(fraction·S)``."""
+
+    def __init__(self, resolution: int, fraction: Fraction = 0.5) -> None:
+        super().__init__(resolution)
+        self.side = max(1, round(fraction * resolution))
+
+    def __call__(self, batch_size, *, device="cpu", generator=None):
+        start = torch.full((batch_size,), float((self.resolution - self.side) // 2), device=device)
+        side = torch.full_like(start, float(self.side))
+        return _box_mask(start, start, side, side, self._coordinates(device))
+
+
+class FreeFormStrokes(MaskGenerator):
+    """Free-form brush strokes in the style of DeepFill v2 / LaMa.
+
+    Each image gets between 1 and ``max_strokes`` strokes; a stroke is a random walk of
+    ``vertices`` points with steps up to ``max_step_fraction·S`` drawn with a round brush of
+    width in ``[min_width_fraction·S, max_width_fraction·S]``.
+    """
+
+    def __init__(
+        self,
+        resolution: int,
+        max_strokes: Annotated[int, Field(ge=1, le=16)] = 4,
+        vertices: Annotated[int, Field(ge=2, le=16)] = 6,
+        max_step_fraction: Fraction = 0.25,
+        min_width_fraction: Fraction = 0.04,
+        max_width_fraction: Fraction = 0.12,
+    ) -> None:
+        super().__init__(resolution)
+        if min_width_fraction > max_width_fraction:
+            raise ValueError(
+                f"min_width_fraction: expected <= max_width_fraction={max_width_fraction}, "
+                f"received {min_width_fraction}"
+            )
+        self.max_strokes = max_strokes
+        self.vertices = vertices
+        self.max_step = max_step_fraction * resolution
+        self.width_range = (min_width_fraction * resolution, max_width_fraction * resolution)
+
+    def __call__(self, batch_size, *, device="cpu", generator=None):
+        size, strokes, vertices = self.resolution, self.max_strokes, self.vertices
+        start = self._uniform((batch_size, strokes, 1, 2), device, generator) * (size - 1)
+        angle = self._uniform((batch_size, strokes, vertices - 1), device, generator) * 2 * torch.pi
+        length = self._uniform((batch_size, strokes, vertices - 1), device, generator) * self.max_step
+        steps = torch.stack([angle.cos(), angle.sin()], dim=-1) * length[..., None]
+        points = torch.cat([start, start + steps.cumsum(dim=2)], dim=2).clamp(0, size - 1)
+        low, high = self.width_range
+        radius = (low + self._uniform((batch_size, strokes), device, generator) * (high - low)) / 2
+        count = 1 + (self._uniform((batch_size,), device, generator) * strokes).floor()
+        active = torch.arange(strokes, device=device)[None, :] < count[:, None]  # (B, strokes)
+
+        coordinates = self._coordinates(device)
+        pixels = torch.stack(torch.meshgrid(coordinates, coordinates, indexing="ij")[::-1], dim=-1)
+        pixels = pixels.reshape(1, 1, size * size, 2)  # (x, y) per pixel
+        hole = torch.zeros(batch_size, size * size, dtype=torch.bool, device=device)
+        for segment in range(vertices - 1):  # a handful of segments; pixels stay vectorised
+            a, b = points[:, :, segment, None], points[:, :, segment + 1, None]  # (B, S, 1, 2)
+            ab = b - a
+            t = ((pixels - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)
+            nearest = a + t.clamp(0, 1)[..., None] * ab
+            inside = (pixels - nearest).norm(dim=-1) <= radius[..., None]  # (B, S, P)
+            hole |= (inside & active[..., None]).any(dim=1)
+        return hole.float().reshape(batch_size, 1, size, size)
+
+
+def load_mask(path: str | Path) -> Tensor:
+    """Read a hole mask from an image file: white (255) = missing, black (0) = known.
+
+    Returns:
+        ``(1, 1, H, W)`` float in ``{0, 1}``.
+
+    Raises:
+        FileNotFoundError / ValueError: missing or unreadable file, or a mask that is not
+        binary (values other than 0 and 255 after conversion to greyscale).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"mask: no such file {path}")
+    try:
+        with Image.open(path) as image:
+            array = np.asarray(image.convert("L"))
+    except (UnidentifiedImageError, OSError) as error:
+        raise ValueError(f"mask: cannot read image file {path}: {error}") from None
+    values = np.unique(array)
+    if not set(values.tolist()) <= {0, 255}:
+        raise ValueError(
+            f"mask: expected a binary image with values {{0, 255}} (255 = missing) in {path}, "
+            f"received values {values[:8].tolist()}"
+        )
+    return torch.from_numpy(array == 255).float()[None, None]

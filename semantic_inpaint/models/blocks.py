@@ -1,0 +1,50 @@
+"""Small building blocks shared by the reference networks."""
+
+from __future__ import annotations
+
+import math
+
+from einops import repeat
+from torch import Tensor, nn
+
+
+def conv_norm_act(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int = 3,
+    *,
+    stride: int = 1,
+    dilation: int = 1,
+    norm: bool = True,
+    activation: nn.Module | None = None,
+) -> nn.Sequential:
+    """``Conv2d`` (same padding) → optional ``BatchNorm2d`` → activation (ReLU default)."""
+    padding = dilation * (kernel_size - 1) // 2
+    layers: list[nn.Module] = [
+        nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            bias=not norm,
+        )
+    ]
+    if norm:
+        layers.append(nn.BatchNorm2d(out_channels))
+    layers.append(activation if activation is not None else nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+def replicate_vector(vector: Tensor, height: int, width: int) -> Tensor:
+    """Spatially replicate ``(B, N)`` to ``(B, N, height, width)`` (the paper's M×M×N tensor)."""
+    return repeat(vector, "b n -> b n h w", h=height, w=width)
+
+
+def log2_exact(value: int, name: str) -> int:
+    """``log2(value)`` for a power of two, else a ``ValueError`` naming ``name``."""
+    exponent = int(math.log2(value)) if value > 0 else -1
+    if value <= 0 or 2**exponent != value:
+        raise ValueError(f"{name}: expected a power of two, received {value}")
+    return exponent

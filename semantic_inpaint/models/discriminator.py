@@ -1,0 +1,99 @@
+"""The reference discriminator, global or matching (attribute / segmentation).
+
+One trunk of stride-2 convolutions down to M2×M2 (``condition_stride`` 64 at 256 px gives
+the paper's M2 = 4) and a fully connected head. A *map* signal is concatenated with the
+image at the input; a *vector* signal is replicated to M2×M2 and concatenated with the
+trunk's features, then fused by a 1×1 convolution before the head.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import torch
+from einops import rearrange
+from pydantic import Field
+from torch import Tensor, nn
+
+from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
+from semantic_inpaint.models.blocks import conv_norm_act, log2_exact, replicate_vector
+from semantic_inpaint.validation import check_signal
+
+
+class ConvDiscriminator(ConditionalDiscriminator):
+    """Convolutional discriminator with an optional matching condition.
+
+    Args:
+        resolution: input size in pixels.
+        signal: the condition it matches, or ``None`` for the global discriminator.
+        width: channels of the first layer (doubling per level up to ``8 * width``).
+        condition_stride: total downsampling; M2 = resolution / condition_stride (at least 1).
+
+    Shape:
+        - image: ``(B, 3, H, W)`` in ``[-1, 1]`` with ``H = W = resolution``
+        - condition: ``(B, N)`` vector or ``(B, C, H, W)`` map, or ``None``
+        - output: ``(B,)`` logits
+
+    Example:
+        >>> import torch
+        >>> d = ConvDiscriminator(resolution=32, width=8)
+        >>> d(torch.zeros(4, 3, 32, 32)).shape
+        torch.Size([4])
+    """
+
+    def __init__(
+        self,
+        *,
+        resolution: int,
+        signal: SignalSpec | None = None,
+        width: Annotated[int, Field(ge=4, le=512)] = 64,
+        condition_stride: Annotated[int, Field(ge=2, le=256)] = 64,
+    ) -> None:
+        super().__init__(signal)
+        log2_exact(condition_stride, "condition_stride")
+        stride = min(condition_stride, resolution)
+        levels = log2_exact(stride, "min(condition_stride, resolution)")
+        self.resolution = resolution
+        self.feature_size = resolution // stride
+        in_channels = 3 + (signal.channels if signal is not None and signal.kind == "map" else 0)
+        trunk: list[nn.Module] = []
+        previous = in_channels
+        for level in range(levels):
+            channels = width * min(2**level, 8)
+            trunk.append(
+                conv_norm_act(
+                    previous,
+                    channels,
+                    5,
+                    stride=2,
+                    norm=False,
+                    activation=nn.LeakyReLU(0.2, inplace=True),
+                )
+            )
+            previous = channels
+        self.trunk = nn.Sequential(*trunk)
+        self.fuse: nn.Module = nn.Identity()
+        if signal is not None and signal.kind == "vector":
+            self.fuse = conv_norm_act(
+                previous + signal.channels,
+                previous,
+                1,
+                norm=False,
+                activation=nn.LeakyReLU(0.2, inplace=True),
+            )
+        self.head = nn.Linear(previous * self.feature_size**2, 1)
+
+    def score(self, image: Tensor, condition: Tensor | None) -> Tensor:
+        batch, _, height, width = image.shape
+        if (height, width) != (self.resolution, self.resolution):
+            raise ValueError(f"image: expected size {self.resolution}x{self.resolution}, received {height}x{width}")
+        signal = self.signal
+        if signal is not None and condition is not None:
+            check_signal(condition, "condition", kind=signal.kind, channels=signal.channels, batch=batch)
+        if signal is not None and signal.kind == "map":
+            image = torch.cat([image, condition.to(image.dtype)], dim=1)
+        features = self.trunk(image)
+        if signal is not None and signal.kind == "vector":
+            vector = replicate_vector(condition.to(features.dtype), *features.shape[-2:])
+            features = self.fuse(torch.cat([features, vector], dim=1))
+        return self.head(rearrange(features, "b c h w -> b (c h w)")).squeeze(1)

@@ -1,0 +1,133 @@
+"""The reference inpainting generator: a GL-style encoder–decoder with dilated convolutions.
+
+Iizuka et al. (2017) as used by the boosted GAN: the masked image, its mask and every *map*
+signal are concatenated at the input; the encoder downsamples by ``bottleneck_stride``
+(16 at 256 px gives the paper's M1 = 16); every *vector* signal is replicated to M1×M1 and
+concatenated with the bottleneck features; dilated convolutions (2, 4, 8, 16) widen the
+receptive field; a nearest-upsampling decoder returns to full size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated
+
+import torch
+from pydantic import Field
+from torch import Tensor, nn
+
+from semantic_inpaint.core import InpaintGenerator, SignalSpec
+from semantic_inpaint.models.blocks import conv_norm_act, log2_exact, replicate_vector
+from semantic_inpaint.validation import check_signal
+
+
+class DilatedGenerator(InpaintGenerator):
+    """Encoder → dilated bottleneck → decoder, conditioned on maps (input) and vectors (M1).
+
+    Args:
+        resolution: training size in pixels (must be a multiple of ``bottleneck_stride``).
+        signals: the semantic signals it is conditioned on (empty: plain GL inpainter).
+        width: channels of the first layer; the bottleneck has ``4 * width``.
+        bottleneck_stride: total downsampling; M1 = resolution / bottleneck_stride.
+        dilations: dilation rates of the bottleneck convolutions.
+
+    Shape:
+        - image: ``(B, 3, H, W)`` in ``[-1, 1]``, mask ``(B, 1, H, W)`` in ``{0, 1}``
+        - conditions: ``{name: (B, N)}`` for vectors, ``{name: (B, C, H, W)}`` for maps
+        - output: ``(B, 3, H, W)`` in ``[-1, 1]``
+
+    Example:
+        >>> import torch
+        >>> from semantic_inpaint.core import SignalSpec
+        >>> g = DilatedGenerator(resolution=32, width=8, signals=(SignalSpec("a", "vector", 5),))
+        >>> x = torch.zeros(2, 3, 32, 32); m = torch.zeros(2, 1, 32, 32)
+        >>> g(x, m, {"a": torch.rand(2, 5)}).shape
+        torch.Size([2, 3, 32, 32])
+    """
+
+    def __init__(
+        self,
+        *,
+        resolution: int,
+        signals: tuple[SignalSpec, ...] = (),
+        width: Annotated[int, Field(ge=4, le=512)] = 64,
+        bottleneck_stride: Annotated[int, Field(ge=2, le=64)] = 16,
+        dilations: tuple[Annotated[int, Field(ge=1, le=64)], ...] = (2, 4, 8, 16),
+    ) -> None:
+        super().__init__(signals)
+        levels = log2_exact(bottleneck_stride, "bottleneck_stride")
+        if resolution % bottleneck_stride:
+            raise ValueError(
+                f"resolution: expected a multiple of bottleneck_stride={bottleneck_stride}, received {resolution}"
+            )
+        self.size_multiple = bottleneck_stride
+        self.map_signals = tuple(s for s in signals if s.kind == "map")
+        self.vector_signals = tuple(s for s in signals if s.kind == "vector")
+        in_channels = 4 + sum(s.channels for s in self.map_signals)
+        vector_channels = sum(s.channels for s in self.vector_signals)
+
+        encoder_channels = [width * min(2 ** (level + 1), 4) for level in range(levels)]
+        bottleneck = 4 * width
+        encoder: list[nn.Module] = [conv_norm_act(in_channels, width, 5)]
+        previous = width
+        for channels in encoder_channels:
+            encoder.append(conv_norm_act(previous, channels, 3, stride=2))
+            previous = channels
+        encoder.append(conv_norm_act(previous, bottleneck, 3))
+        self.encoder = nn.Sequential(*encoder)
+
+        middle: list[nn.Module] = []
+        previous = bottleneck + vector_channels
+        for dilation in dilations:
+            middle.append(conv_norm_act(previous, bottleneck, 3, dilation=dilation))
+            previous = bottleneck
+        middle.append(conv_norm_act(previous, bottleneck, 3))
+        self.middle = nn.Sequential(*middle)
+
+        decoder: list[nn.Module] = []
+        previous = bottleneck
+        for channels in reversed([width, *encoder_channels[:-1]]):
+            decoder += [
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                conv_norm_act(previous, channels),
+            ]
+            previous = channels
+        decoder += [
+            conv_norm_act(previous, max(width // 2, 4)),
+            nn.Conv2d(max(width // 2, 4), 3, 3, padding=1),
+            nn.Tanh(),
+        ]
+        self.decoder = nn.Sequential(*decoder)
+
+    def predict(self, masked_image: Tensor, mask: Tensor, conditions: Mapping[str, Tensor]) -> Tensor:
+        batch, _, height, width = masked_image.shape
+        inputs = [masked_image, mask]
+        for spec in self.map_signals:
+            signal = conditions[spec.name]
+            check_signal(
+                signal,
+                f"conditions[{spec.name!r}]",
+                kind="map",
+                channels=spec.channels,
+                batch=batch,
+            )
+            if signal.shape[-2:] != (height, width):
+                raise ValueError(
+                    f"conditions[{spec.name!r}]: expected a map of size {height}x{width}, "
+                    f"received {tuple(signal.shape)}"
+                )
+            inputs.append(signal.to(masked_image.dtype))
+        features = self.encoder(torch.cat(inputs, dim=1))
+        vectors = []
+        for spec in self.vector_signals:
+            signal = conditions[spec.name]
+            check_signal(
+                signal,
+                f"conditions[{spec.name!r}]",
+                kind="vector",
+                channels=spec.channels,
+                batch=batch,
+            )
+            vectors.append(replicate_vector(signal.to(features.dtype), *features.shape[-2:]))
+        features = self.middle(torch.cat([features, *vectors], dim=1))
+        return self.decoder(features)

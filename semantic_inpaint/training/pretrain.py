@@ -1,0 +1,121 @@
+"""Supervised pretraining of a semantic embedder on its auxiliary labels."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import Field
+from tqdm import tqdm
+
+from semantic_inpaint.augment import JointAugmentation
+from semantic_inpaint.config import (
+    AugmentConfig,
+    ComponentConfig,
+    DataConfig,
+    StrictModel,
+    save_config,
+)
+from semantic_inpaint.core import SemanticEmbedder
+from semantic_inpaint.registry import Registry, get_registry
+from semantic_inpaint.training.runtime import (
+    JsonlLog,
+    autocast,
+    make_loader,
+    resolve_device,
+    step_seed,
+)
+from semantic_inpaint.validation import value_checks
+
+
+class PretrainConfig(StrictModel):
+    """Pretraining one embedder: which, on what, how long, and where to save its weights."""
+
+    embedder: ComponentConfig
+    data: DataConfig
+    resolution: int = Field(ge=16, le=4096)
+    output: Path = Field(description="weights file to write (.safetensors)")
+    steps: int = Field(ge=1)
+    batch_size: int = Field(32, ge=1, le=4096)
+    lr: float = Field(1e-3, gt=0, le=1)
+    weight_decay: float = Field(1e-4, ge=0, le=1)
+    seed: int = Field(0, ge=0)
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")
+    amp: str = Field("auto", pattern=r"^(auto|off|bf16)$")
+    num_workers: int = Field(0, ge=0, le=64)
+    log_every: int = Field(10, ge=1)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    flip_label_pairs: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="part ids swapped by a horizontal flip, e.g. [[2, 3], [4, 5]]",
+    )
+
+
+def pretrain_embedder(
+    config: PretrainConfig, *, registry: Registry | None = None, progress: bool = True
+) -> dict[str, Any]:
+    """Train ``config.embedder`` on ``config.data`` with its own :meth:`pretrain_loss`.
+
+    The dataset must provide the embedder's ``target_key`` (``"attributes"``,
+    ``"parts"``, ...). Writes ``config.output`` (safetensors), ``<output>.yaml`` (the
+    resolved config) and ``<output>.metrics.jsonl``; returns the last logged record.
+    """
+    registry = registry or get_registry()
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)
+    options = {**config.embedder.options, "weights": None}
+    embedder: SemanticEmbedder = registry.build("embedder", config.embedder.name, options).to(device)
+    dataset = registry.build("dataset", config.data.name, config.data.options, resolution=config.resolution)
+    key = embedder.target_key
+    if key not in dataset[0]:
+        raise ValueError(
+            f"data: embedder {embedder.name!r} pretrains on {key!r}, but dataset {config.data.name!r} "
+            f"items only hold {sorted(dataset[0])}"
+        )
+    augment = JointAugmentation(
+        hflip=config.augment.hflip,
+        degrees=config.augment.degrees,
+        translate=config.augment.translate,
+        scale=config.augment.scale,
+        flip_label_pairs=[tuple(pair) for pair in config.flip_label_pairs],
+    )
+    optimizer = torch.optim.AdamW(embedder.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.steps)
+    loader = make_loader(dataset, config.batch_size, config.seed, 0, config.num_workers, device)
+    output = Path(config.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    save_config(config, output.with_suffix(".yaml"))
+    log = JsonlLog(output.with_suffix(".metrics.jsonl"), None)
+    embedder.train()
+    window: list[torch.Tensor] = []
+    record: dict[str, Any] = {}
+    started = time.perf_counter()
+    for step in tqdm(range(config.steps), disable=not progress, desc=f"pretrain {embedder.name}"):
+        batch = next(loader)
+        torch.manual_seed(step_seed(config.seed, step))
+        image = batch["image"].to(device, non_blocking=True)
+        target = batch[key].to(device, non_blocking=True)
+        if key == "parts":
+            image, target, _ = augment(image, target)
+        else:
+            image, _, _ = augment(image)
+        with value_checks(False), autocast(device, config.amp):
+            loss = embedder.pretrain_loss(image, target)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        window.append(loss.detach())
+        if (step + 1) % config.log_every == 0 or step + 1 == config.steps:
+            record = {
+                "step": step + 1,
+                "loss": torch.stack(window).mean().item(),
+                "elapsed_seconds": time.perf_counter() - started,
+            }
+            log.write(record)
+            window = []
+    embedder.eval()
+    embedder.save_pretrained(output)
+    return record

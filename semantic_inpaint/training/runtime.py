@@ -1,0 +1,104 @@
+"""Pieces shared by the training loops: devices, precision, seeding and batch order."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset, Sampler
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; other names are checked to exist."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device: {name!r} requested but CUDA is not available on this machine")
+    return device
+
+
+def autocast(device: torch.device, amp: str) -> contextlib.AbstractContextManager[Any]:
+    """bf16 autocast on CUDA when ``amp`` is ``"auto"`` or ``"bf16"``; a no-op otherwise."""
+    if device.type == "cuda" and amp in {"auto", "bf16"}:
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def step_seed(seed: int, step: int) -> int:
+    """The RNG seed of one step: every random draw of a step depends on (seed, step) only,
+    which makes resuming from a checkpoint exact."""
+    return (seed * 1_000_003 + step * 7_919 + 17) % (2**63)
+
+
+class StepBatchSampler(Sampler[list[int]]):
+    """Endless batches in a per-epoch random order, starting at any step.
+
+    Batch ``s`` is slice ``s % per_epoch`` of the permutation of epoch ``s // per_epoch``
+    (seeded by ``seed`` and the epoch), so a resumed run sees the same batches.
+    """
+
+    def __init__(self, length: int, batch_size: int, seed: int, start_step: int = 0) -> None:
+        if length < batch_size:
+            raise ValueError(f"batch_size: expected at most the dataset size {length}, received {batch_size}")
+        self.length, self.batch_size, self.seed, self.start_step = (
+            length,
+            batch_size,
+            seed,
+            start_step,
+        )
+        self.per_epoch = length // batch_size
+
+    def __iter__(self) -> Iterator[list[int]]:
+        step = self.start_step
+        while True:
+            epoch, position = divmod(step, self.per_epoch)
+            order = torch.randperm(self.length, generator=torch.Generator().manual_seed(self.seed + epoch))
+            yield order[position * self.batch_size : (position + 1) * self.batch_size].tolist()
+            step += 1
+
+    def __len__(self) -> int:  # endless; DataLoader only needs it for len(loader)
+        return 2**62
+
+
+def make_loader(
+    dataset: Dataset[Any],
+    batch_size: int,
+    seed: int,
+    start_step: int,
+    num_workers: int,
+    device: torch.device,
+) -> Iterator[dict[str, torch.Tensor]]:
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_sampler=StepBatchSampler(len(dataset), batch_size, seed, start_step),  # type: ignore[arg-type]
+        num_workers=num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=num_workers > 0,
+    )
+    return iter(loader)
+
+
+class JsonlLog:
+    """Appends one JSON object per line; on resume, drops lines past the resumed step."""
+
+    def __init__(self, path: Path, resume_step: int | None) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if resume_step is not None and path.exists():
+            kept = [
+                line
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip() and json.loads(line).get("step", 0) <= resume_step
+            ]
+            path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+        elif resume_step is None:
+            path.write_text("", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
