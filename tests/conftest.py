@@ -1,0 +1,55 @@
+"""Shared fixtures: devices, tiny model configs and the shared real-data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from semantic_inpaint.config import RunConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_CELEBAHQ = REPO_ROOT.parent / "shared" / "data" / "celebahq"
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=[pytest.mark.cuda, CUDA])])
+def device(request: pytest.FixtureRequest) -> torch.device:
+    return torch.device(request.param)
+
+
+def tiny_model(resolution: int = 32, conditions: tuple[str, ...] = ("attribute", "segmentation")) -> dict[str, Any]:
+    """A model config small enough for a CPU test (untrained embedders)."""
+    embedders = {
+        "attribute": {"name": "attribute", "options": {"num_attributes": 6, "width": 4}},
+        "segmentation": {"name": "segmentation", "options": {"num_classes": 10, "width": 4, "depth": 2}},
+    }
+    return {
+        "resolution": resolution,
+        "generator": {"name": "dilated", "options": {"width": 8, "dilations": [2, 4]}},
+        "discriminator": {"name": "conv", "options": {"width": 8, "condition_stride": 16}},
+        "conditions": [{"embedder": embedders[name], "weight": 0.1} for name in conditions],
+    }
+
+
+def tiny_run(output_dir: Path, steps: int = 4, **training: Any) -> RunConfig:
+    return RunConfig.model_validate(
+        {
+            "model": tiny_model(),
+            "data": {"name": "synthetic_faces", "options": {"length": 64}},
+            "training": {
+                "output_dir": output_dir,
+                "steps": steps,
+                "batch_size": 4,
+                "device": "cpu",
+                "log_every": 1,
+                "sample_every": 1000,
+                "checkpoint_every": 1000,
+                "sample_count": 4,
+                **training,
+            },
+        }
+    )

@@ -1,0 +1,97 @@
+"""The Inpainter and the inpaint command: types in = types out, known pixels untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from semantic_inpaint import Inpainter, cli
+from semantic_inpaint.training import Trainer
+from tests.conftest import tiny_run
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("run")
+    Trainer(tiny_run(output, steps=1)).fit(progress=False)
+    return output / "checkpoints" / "last.pt"
+
+
+def photo(height: int = 40, width: int = 56) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def hole(height: int = 40, width: int = 56) -> np.ndarray:
+    mask = np.zeros((height, width), dtype=np.uint8)
+    mask[10:25, 20:40] = 255
+    return mask
+
+
+def test_pil_in_pil_out_with_known_pixels_unchanged(checkpoint: Path) -> None:
+    image, mask = Image.fromarray(photo()), Image.fromarray(hole())
+    result = Inpainter.from_checkpoint(checkpoint, device="cpu").inpaint(image, mask)
+    assert isinstance(result, Image.Image) and result.size == image.size
+    known = hole() == 0
+    assert np.array_equal(np.asarray(result)[known], photo()[known])
+    assert not np.array_equal(np.asarray(result)[~known], photo()[~known])
+
+
+def test_numpy_uint8_and_float_in_give_the_same_type_out(checkpoint: Path) -> None:
+    inpainter = Inpainter.from_checkpoint(checkpoint, device="cpu")
+    result = inpainter.inpaint(photo(), hole())
+    assert result.dtype == np.uint8 and result.shape == photo().shape
+    as_float = photo().astype(np.float32) / 255
+    result = inpainter.inpaint(as_float, hole() == 255)
+    assert result.dtype == np.float32
+    known = hole() == 0
+    assert np.array_equal(result[known], as_float[known])
+
+
+def test_tensor_in_tensor_out_batched_and_single(checkpoint: Path) -> None:
+    inpainter = Inpainter.from_checkpoint(checkpoint, device="cpu")
+    image = torch.rand(2, 3, 32, 32) * 2 - 1
+    mask = torch.zeros(2, 1, 32, 32)
+    mask[..., 4:12, 4:12] = 1
+    result = inpainter.inpaint(image, mask)
+    assert result.shape == image.shape
+    assert torch.equal(result[:, :, 20:, 20:], image[:, :, 20:, 20:])
+    assert inpainter.inpaint(image[0], mask[0]).shape == (3, 32, 32)
+
+
+def test_bad_masks_are_refused_with_clear_messages(checkpoint: Path) -> None:
+    inpainter = Inpainter.from_checkpoint(checkpoint, device="cpu")
+    grey = hole()
+    grey[0, 0] = 7
+    with pytest.raises(ValueError, match=r"mask: expected a binary mask with values \[0, 255\] for dtype uint8"):
+        inpainter.inpaint(photo(), grey)
+    with pytest.raises(ValueError, match=r"mask: expected the image's size \(40, 56\), received \(20, 20\)"):
+        inpainter.inpaint(photo(), np.zeros((20, 20), dtype=np.uint8))
+    with pytest.raises(TypeError, match="mask: expected a numpy array like the image"):
+        inpainter.inpaint(photo(), Image.fromarray(hole()))
+    with pytest.raises(ValueError, match=r"image: expected float values in \[0, 1\]"):
+        inpainter.inpaint(photo().astype(np.float32), hole())
+
+
+def test_inpaint_command_writes_a_png(checkpoint: Path, tmp_path: Path) -> None:
+    Image.fromarray(photo()).save(tmp_path / "in.png")
+    Image.fromarray(hole()).save(tmp_path / "mask.png")
+    code = cli.main(
+        ["inpaint", "--checkpoint", str(checkpoint), "--image", str(tmp_path / "in.png"),
+         "--mask", str(tmp_path / "mask.png"), "--out", str(tmp_path / "out.png"), "--device", "cpu"]
+    )  # fmt: skip
+    assert code == 0
+    assert Image.open(tmp_path / "out.png").size == (56, 40)
+
+
+def test_inpaint_command_reports_unreadable_files(checkpoint: Path, tmp_path: Path, capsys) -> None:
+    (tmp_path / "in.png").write_bytes(b"\x89PNG broken")
+    code = cli.main(
+        ["inpaint", "--checkpoint", str(checkpoint), "--image", str(tmp_path / "in.png"),
+         "--mask", str(tmp_path / "in.png"), "--out", str(tmp_path / "out.png")]
+    )  # fmt: skip
+    assert code == 2
+    assert "image: cannot read image file" in capsys.readouterr().err

@@ -1,0 +1,88 @@
+"""Properties of the mask generators and of compositing."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from semantic_inpaint.core import composite
+from semantic_inpaint.masks import CenteredSquare, FreeFormStrokes, RandomRectangles, load_mask
+
+resolutions = st.sampled_from([16, 32, 48, 64])
+seeds = st.integers(0, 2**31 - 1)
+batches = st.integers(1, 6)
+
+
+def generators(resolution: int) -> list:
+    return [RandomRectangles(resolution), CenteredSquare(resolution), FreeFormStrokes(resolution)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(resolution=resolutions, seed=seeds, batch=batches)
+def test_masks_are_binary_shaped_and_reproducible(resolution: int, seed: int, batch: int) -> None:
+    for masks in generators(resolution):
+        first = masks(batch, generator=torch.Generator().manual_seed(seed))
+        again = masks(batch, generator=torch.Generator().manual_seed(seed))
+        assert first.shape == (batch, 1, resolution, resolution)
+        assert first.dtype == torch.float32
+        assert set(first.unique().tolist()) <= {0.0, 1.0}
+        assert torch.equal(first, again)
+        assert first.sum() > 0, f"{type(masks).__name__} made an empty hole"
+
+
+@settings(max_examples=40, deadline=None)
+@given(resolution=resolutions, seed=seeds, batch=batches, low=st.floats(0.1, 0.5), extra=st.floats(0, 0.4))
+def test_rectangle_sides_stay_within_bounds(resolution: int, seed: int, batch: int, low: float, extra: float) -> None:
+    masks = RandomRectangles(resolution, min_fraction=low, max_fraction=low + extra)
+    hole = masks(batch, generator=torch.Generator().manual_seed(seed)).bool()[:, 0]
+    heights = hole.any(dim=2).sum(dim=1)
+    widths = hole.any(dim=1).sum(dim=1)
+    assert ((heights >= masks.min_side) & (heights <= masks.max_side)).all()
+    assert ((widths >= masks.min_side) & (widths <= masks.max_side)).all()
+    assert (hole.sum(dim=(1, 2)) == heights * widths).all()  # one solid rectangle
+
+
+def test_paper_rectangle_sides_at_256_are_80_to_160() -> None:
+    masks = RandomRectangles(256)
+    assert (masks.min_side, masks.max_side) == (80, 160)
+
+
+def test_centered_square_is_the_paper_evaluation_mask() -> None:
+    hole = CenteredSquare(256)(1)[0, 0]
+    assert hole.sum() == 128 * 128
+    assert hole[64:192, 64:192].all()
+
+
+@pytest.mark.parametrize("masks", generators(32), ids=lambda m: type(m).__name__)
+def test_masks_are_generated_on_the_requested_device(masks, device: torch.device) -> None:
+    hole = masks(3, device=device)
+    assert hole.device.type == device.type
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=seeds, batch=batches)
+def test_composite_leaves_known_pixels_bit_identical(seed: int, batch: int) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.rand(batch, 3, 32, 32, generator=generator) * 2 - 1
+    prediction = torch.rand(batch, 3, 32, 32, generator=generator) * 2 - 1
+    mask = FreeFormStrokes(32)(batch, generator=generator)
+    result = composite(prediction, image, mask)
+    known = (mask == 0).expand_as(image)
+    assert torch.equal(result[known], image[known])
+    assert torch.equal(result[~known], prediction[~known])
+
+
+def test_load_mask_reads_white_as_hole_and_refuses_grey(tmp_path) -> None:
+    from PIL import Image
+
+    array = torch.zeros(8, 8, dtype=torch.uint8)
+    array[2:4, 2:6] = 255
+    Image.fromarray(array.numpy()).save(tmp_path / "mask.png")
+    hole = load_mask(tmp_path / "mask.png")
+    assert hole.shape == (1, 1, 8, 8) and hole.sum() == 8
+    array[0, 0] = 128
+    Image.fromarray(array.numpy()).save(tmp_path / "grey.png")
+    with pytest.raises(ValueError, match=r"mask: expected a binary image.*received values \[0, 128, 255\]"):
+        load_mask(tmp_path / "grey.png")

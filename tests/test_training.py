@@ -1,0 +1,155 @@
+"""Training: exact resume, atomic self-describing checkpoints, loss going down on real faces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from semantic_inpaint.config import RunConfig
+from semantic_inpaint.io import load_checkpoint
+from semantic_inpaint.training import PretrainConfig, Trainer, pretrain_embedder
+from tests.conftest import SHARED_CELEBAHQ, tiny_model, tiny_run
+
+
+def parameters(trainer: Trainer) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+
+
+def test_resume_continues_identically(tmp_path: Path) -> None:
+    straight = Trainer(tiny_run(tmp_path / "straight", steps=4))
+    straight.fit(progress=False)
+
+    interrupted = Trainer(tiny_run(tmp_path / "resumed", steps=2, checkpoint_every=2))
+    interrupted.fit(progress=False)
+    resumed = Trainer(tiny_run(tmp_path / "resumed", steps=4), resume=True)
+    assert resumed.step == 2
+    resumed.fit(progress=False)
+
+    expected, actual = parameters(straight), parameters(resumed)
+    assert expected.keys() == actual.keys()
+    for name in expected:
+        torch.testing.assert_close(actual[name], expected[name], rtol=0, atol=1e-6, msg=name)
+    straight_log = (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()
+    resumed_log = (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["loss_g"] for line in resumed_log] == pytest.approx(
+        [json.loads(line)["loss_g"] for line in straight_log], abs=1e-6
+    )
+
+
+def test_run_writes_config_metrics_samples_and_checkpoints(tmp_path: Path) -> None:
+    config = tiny_run(tmp_path / "run", steps=3, sample_every=3, checkpoint_every=1, keep_checkpoints=2)
+    Trainer(config).fit(progress=False)
+    run = tmp_path / "run"
+    assert RunConfig.model_validate(__import__("yaml").safe_load((run / "config.yaml").read_text())) == config
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3]
+    assert {"loss_d", "loss_g", "reconstruction", "adv_attribute", "adv_segmentation"} <= records[0].keys()
+    assert (run / "samples" / "step_000003.png").stat().st_size > 0
+    assert sorted(p.name for p in (run / "checkpoints").glob("*.pt")) == ["last.pt", "step_000002.pt", "step_000003.pt"]
+    assert not list((run / "checkpoints").glob(".*tmp")), "temporary files left behind"
+    payload = load_checkpoint(run / "checkpoints" / "last.pt")  # weights_only=True inside
+    assert payload["step"] == 3
+
+
+def test_an_existing_run_is_never_overwritten(tmp_path: Path) -> None:
+    Trainer(tiny_run(tmp_path / "run", steps=1)).fit(progress=False)
+    with pytest.raises(FileExistsError, match=r"already holds a run.*resume"):
+        Trainer(tiny_run(tmp_path / "run", steps=2))
+
+
+def test_resuming_with_a_different_model_config_is_refused(tmp_path: Path) -> None:
+    Trainer(tiny_run(tmp_path / "run", steps=1)).fit(progress=False)
+    changed = tiny_run(tmp_path / "run", steps=2)
+    changed.model.beta = 0.5
+    with pytest.raises(ValueError, match=r"different model config: model\.beta: checkpoint has 0\.01, config has 0\.5"):
+        Trainer(changed, resume=True)
+
+
+def test_checkpoint_files_that_are_corrupt_or_foreign_fail_clearly(tmp_path: Path) -> None:
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="checkpoint: cannot load"):
+        load_checkpoint(tmp_path / "broken.pt")
+    torch.save({"state_dict": {}}, tmp_path / "foreign.pt")
+    with pytest.raises(ValueError, match="is not a semantic-inpaint checkpoint"):
+        load_checkpoint(tmp_path / "foreign.pt")
+    with pytest.raises(FileNotFoundError, match="checkpoint: no such file"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_checkpoints_refuse_pickled_code(tmp_path: Path) -> None:
+    class Payload:
+        def __reduce__(self):
+            return (print, ("code ran",))
+
+    torch.save({"format": "x", "evil": Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(ValueError, match="checkpoint: cannot load"):
+        load_checkpoint(tmp_path / "evil.pt")
+
+
+def test_pretraining_reduces_the_embedder_loss_and_saves_loadable_weights(tmp_path: Path) -> None:
+    config = PretrainConfig.model_validate(
+        {
+            "embedder": {"name": "segmentation", "options": {"num_classes": 10, "width": 8, "depth": 2}},
+            "data": {"name": "synthetic_faces", "options": {"length": 64}},
+            "resolution": 32,
+            "output": tmp_path / "segmentation.safetensors",
+            "steps": 40,
+            "batch_size": 8,
+            "lr": 1e-2,
+            "device": "cpu",
+            "log_every": 10,
+        }
+    )
+    pretrain_embedder(config, progress=False)
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "segmentation.metrics.jsonl").read_text().splitlines()]
+    assert losses[-1] < 0.7 * losses[0]
+    model = tiny_model(conditions=("segmentation",))
+    model["conditions"][0]["embedder"]["options"] = {
+        "num_classes": 10, "width": 8, "depth": 2, "weights": str(config.output)
+    }  # fmt: skip
+    from semantic_inpaint.config import ModelConfig
+    from semantic_inpaint.model import BoostedGAN
+
+    BoostedGAN(ModelConfig.model_validate(model))  # loads the weights
+    model["conditions"][0]["embedder"]["options"]["width"] = 4
+    with pytest.raises(ValueError, match=r"weights: .* was saved for options="):
+        BoostedGAN(ModelConfig.model_validate(model))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED_CELEBAHQ / "64" / "images").is_dir(), reason="shared CelebA-HQ data not found")
+def test_training_on_real_faces_reduces_reconstruction_loss(tmp_path: Path) -> None:
+    config = RunConfig.model_validate(
+        {
+            "model": tiny_model(resolution=64),
+            "data": {
+                "name": "celebahq",
+                "options": {"root": SHARED_CELEBAHQ / "64", "first": 1, "last": 2000, "parts": False},
+            },
+            "training": {
+                "output_dir": tmp_path / "run",
+                "steps": 60,
+                "batch_size": 8,
+                "lr_generator": 2e-3,
+                "device": "cpu",
+                "log_every": 10,
+                "sample_every": 1000,
+                "checkpoint_every": 1000,
+            },
+        }
+    )
+    Trainer(config).fit(progress=False)
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    first, last = records[0]["reconstruction"], records[-1]["reconstruction"]
+    assert last < 0.6 * first, f"reconstruction went from {first:.4f} to {last:.4f}"
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_step_on_cuda_with_bf16_autocast(tmp_path: Path) -> None:
+    config = tiny_run(tmp_path / "run", steps=3, device="cuda", amp="bf16")
+    record = Trainer(config).fit(progress=False)
+    assert torch.isfinite(torch.tensor(record["loss_g"]))
