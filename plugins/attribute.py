@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from semantic_inpaint import SemanticEmbedder, hookimpl
 from semantic_inpaint.models.blocks import conv_norm_act
-from semantic_inpaint.validation import check_tensor
+from semantic_inpaint.validation import check_names, check_tensor
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -82,10 +82,7 @@ class AttributeEmbedder(SemanticEmbedder):
         imagenet_weights: Path | None = None,
         attribute_names: list[str] | None = None,
     ) -> None:
-        if attribute_names is not None and len(attribute_names) != num_attributes:
-            raise ValueError(
-                f"attribute_names: expected {num_attributes} names (num_attributes), received {len(attribute_names)}"
-            )
+        check_names(attribute_names, num_attributes, "attribute_names", "num_attributes")
         super().__init__(
             "attribute",
             num_attributes,

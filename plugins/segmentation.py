@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from semantic_inpaint import SemanticEmbedder, hookimpl
 from semantic_inpaint.models.blocks import conv_norm_act
-from semantic_inpaint.validation import check_tensor
+from semantic_inpaint.validation import check_names, check_tensor
 
 
 class UNet(nn.Module):
@@ -100,8 +100,7 @@ class SegmentationEmbedder(SemanticEmbedder):
         weights: Path | None = None,
         class_names: list[str] | None = None,
     ) -> None:
-        if class_names is not None and len(class_names) != num_classes:
-            raise ValueError(f"class_names: expected {num_classes} names (num_classes), received {len(class_names)}")
+        check_names(class_names, num_classes, "class_names", "num_classes")
         super().__init__(
             "segmentation",
             num_classes,

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from semantic_inpaint.io import load_weights, save_weights
-from semantic_inpaint.validation import check_image, check_mask
+from semantic_inpaint.validation import check_image, check_mask, check_signal
 
 SignalKind = Literal["vector", "map"]
 
@@ -155,6 +155,15 @@ class InpaintGenerator(nn.Module, ABC):
         expected = sorted(s.name for s in self.signals)
         if sorted(conditions) != expected:
             raise ValueError(f"conditions: expected signals for {expected}, received {sorted(conditions)}")
+        for spec in self.signals:
+            check_signal(
+                conditions[spec.name],
+                f"conditions[{spec.name!r}]",
+                kind=spec.kind,
+                channels=spec.channels,
+                batch=image.shape[0],
+                size=image.shape[-2:] if spec.kind == "map" else None,
+            )
         return self.predict(image * (1 - mask), mask, conditions)
 
 

@@ -89,9 +89,27 @@ def check_mask(mask: Tensor, name: str = "mask", *, like: Tensor | None = None) 
             )
 
 
-def check_signal(signal: Tensor, name: str, *, kind: str, channels: int, batch: int) -> None:
-    """Check a semantic signal: ``(B, N)`` vector or ``(B, C, H, W)`` map."""
+def check_signal(
+    signal: Tensor,
+    name: str,
+    *,
+    kind: str,
+    channels: int,
+    batch: int,
+    size: tuple[int, int] | torch.Size | None = None,
+) -> None:
+    """Check a semantic signal: ``(B, N)`` vector or ``(B, C, H, W)`` map (of ``size`` if given)."""
     check_tensor(signal, name)
-    expected = (batch, channels) if kind == "vector" else (batch, channels, "H", "W")
+    expected: tuple[object, ...] = (batch, channels) if kind == "vector" else (batch, channels, "H", "W")
+    if size is not None:
+        expected = (batch, channels, *size)
     if signal.ndim != len(expected) or tuple(signal.shape[:2]) != (batch, channels):
         raise ValueError(f"{name}: expected a {kind} signal of shape {expected}, received {tuple(signal.shape)}")
+    if size is not None and tuple(signal.shape[-2:]) != tuple(size):
+        raise ValueError(f"{name}: expected a {kind} signal of shape {expected}, received {tuple(signal.shape)}")
+
+
+def check_names(names: list[str] | None, count: int, name: str, count_name: str) -> None:
+    """Check that an optional list of labels has one entry per output channel."""
+    if names is not None and len(names) != count:
+        raise ValueError(f"{name}: expected {count} names ({count_name}), received {len(names)}")

@@ -18,7 +18,6 @@ from torch import Tensor, nn
 
 from semantic_inpaint.core import InpaintGenerator, SignalSpec
 from semantic_inpaint.models.blocks import conv_norm_act, log2_exact, replicate_vector
-from semantic_inpaint.validation import check_signal
 
 
 class DilatedGenerator(InpaintGenerator):
@@ -100,34 +99,11 @@ class DilatedGenerator(InpaintGenerator):
         self.decoder = nn.Sequential(*decoder)
 
     def predict(self, masked_image: Tensor, mask: Tensor, conditions: Mapping[str, Tensor]) -> Tensor:
-        batch, _, height, width = masked_image.shape
-        inputs = [masked_image, mask]
-        for spec in self.map_signals:
-            signal = conditions[spec.name]
-            check_signal(
-                signal,
-                f"conditions[{spec.name!r}]",
-                kind="map",
-                channels=spec.channels,
-                batch=batch,
-            )
-            if signal.shape[-2:] != (height, width):
-                raise ValueError(
-                    f"conditions[{spec.name!r}]: expected a map of size {height}x{width}, "
-                    f"received {tuple(signal.shape)}"
-                )
-            inputs.append(signal.to(masked_image.dtype))
-        features = self.encoder(torch.cat(inputs, dim=1))
-        vectors = []
-        for spec in self.vector_signals:
-            signal = conditions[spec.name]
-            check_signal(
-                signal,
-                f"conditions[{spec.name!r}]",
-                kind="vector",
-                channels=spec.channels,
-                batch=batch,
-            )
-            vectors.append(replicate_vector(signal.to(features.dtype), *features.shape[-2:]))
+        maps = [conditions[spec.name].to(masked_image.dtype) for spec in self.map_signals]
+        features = self.encoder(torch.cat([masked_image, mask, *maps], dim=1))
+        vectors = [
+            replicate_vector(conditions[spec.name].to(features.dtype), *features.shape[-2:])
+            for spec in self.vector_signals
+        ]
         features = self.middle(torch.cat([features, *vectors], dim=1))
         return self.decoder(features)
