@@ -24,6 +24,9 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+#: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``
+DeviceName = Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")]
+
 
 class StrictModel(BaseModel):
     """Base of every config section: unknown fields are errors, assignments are validated."""
@@ -98,7 +101,7 @@ class TrainingConfig(StrictModel):
     seed: int = Field(0, ge=0)
     masks: ComponentConfig = Field(default_factory=lambda: ComponentConfig(name="rectangles"))
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
-    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")
+    device: DeviceName = "auto"
     amp: Literal["auto", "off", "bf16"] = Field(
         "auto", description="autocast precision on CUDA; 'auto' is bf16 on CUDA, off on CPU"
     )
@@ -109,6 +112,38 @@ class TrainingConfig(StrictModel):
     checkpoint_every: int = Field(100, ge=1)
     keep_checkpoints: int = Field(2, ge=1, description="step checkpoints kept besides last.pt")
     sample_count: int = Field(8, ge=1, le=64)
+
+
+class RetrievalConfig(StrictModel):
+    """Table III's retrieval mAP: the feature extractor and the database it searches."""
+
+    extractor: Literal["tiny_image", "vgg16_fc2"] = "tiny_image"
+    weights: Path | None = Field(None, description="local VGG-16 state dict for vgg16_fc2")
+    database: DataConfig
+    top_k: int = Field(10, ge=1, le=1000)
+
+
+class EvaluationConfig(StrictModel):
+    """Evaluating trained models and classical peers on a held-out split."""
+
+    data: DataConfig = Field(description="the held-out split (no pretraining or training saw it)")
+    resolution: int = Field(ge=16, le=4096)
+    masks: dict[str, ComponentConfig] = Field(
+        default_factory=lambda: {
+            "center": ComponentConfig(name="center_square", options={"fraction": 0.5}),
+            "rectangles": ComponentConfig(name="rectangles"),
+        }
+    )
+    gan_runs: Path | None = Field(None, description="folder whose subfolders are training runs to evaluate")
+    checkpoints: dict[str, Path] = Field(default_factory=dict, description="more models: name -> checkpoint")
+    classical: list[Literal["telea", "navier_stokes"]] = Field(default_factory=lambda: ["telea", "navier_stokes"])
+    attribute: Path | None = Field(None, description="pretraining config of the attribute embedder (consistency)")
+    segmentation: Path | None = Field(None, description="pretraining config of the segmentation embedder")
+    retrieval: RetrievalConfig | None = None
+    batch_size: int = Field(50, ge=1, le=4096)
+    seed: int = Field(0, ge=0)
+    device: DeviceName = "auto"
+    results: Path = Field(description="folder for the results JSON (and the report's sources)")
 
 
 class RunConfig(StrictModel):

@@ -113,3 +113,11 @@ def check_names(names: list[str] | None, count: int, name: str, count_name: str)
     """Check that an optional list of labels has one entry per output channel."""
     if names is not None and len(names) != count:
         raise ValueError(f"{name}: expected {count} names ({count_name}), received {len(names)}")
+
+
+def check_same_shape(value: Tensor, reference: Tensor, name: str, reference_name: str) -> None:
+    """Check that ``value`` has the shape of ``reference``."""
+    if value.shape != reference.shape:
+        raise ValueError(
+            f"{name}: expected the shape of {reference_name} {tuple(reference.shape)}, received {tuple(value.shape)}"
+        )

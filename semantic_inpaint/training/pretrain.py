@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from pydantic import Field
@@ -15,6 +15,7 @@ from semantic_inpaint.config import (
     AugmentConfig,
     ComponentConfig,
     DataConfig,
+    DeviceName,
     StrictModel,
     save_config,
 )
@@ -35,6 +36,7 @@ class PretrainConfig(StrictModel):
 
     embedder: ComponentConfig
     data: DataConfig
+    validation: DataConfig | None = Field(None, description="held-out labelled data to report accuracy / IoU on")
     resolution: int = Field(ge=16, le=4096)
     output: Path = Field(description="weights file to write (.safetensors)")
     steps: int = Field(ge=1)
@@ -42,8 +44,8 @@ class PretrainConfig(StrictModel):
     lr: float = Field(1e-3, gt=0, le=1)
     weight_decay: float = Field(1e-4, ge=0, le=1)
     seed: int = Field(0, ge=0)
-    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")
-    amp: str = Field("auto", pattern=r"^(auto|off|bf16)$")
+    device: DeviceName = "auto"
+    amp: Literal["auto", "off", "bf16"] = "auto"
     num_workers: int = Field(0, ge=0, le=64)
     log_every: int = Field(10, ge=1)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)

@@ -1,0 +1,232 @@
+"""Evaluation of embedders and inpainting methods on a held-out split.
+
+* :func:`evaluate_attributes`: per-attribute accuracy next to the majority-class baseline;
+* :func:`evaluate_segmentation`: per-class IoU and mIoU against the part labels;
+* :func:`evaluate_inpainting`: Table I metrics, Table III retrieval mAP and semantic
+  consistency (attribute agreement, part mIoU between the embedders' predictions on the
+  inpainted image and on the original) for any number of methods on the same images and
+  masks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torchvision
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from semantic_inpaint.core import SemanticEmbedder, composite
+from semantic_inpaint.masks import MaskGenerator
+from semantic_inpaint.metrics import ConfusionMatrix, attribute_agreement, pixel_metrics, retrieval_map
+
+#: ``method(image, mask) -> inpainted``: ``(B, 3, H, W)`` in ``[-1, 1]`` and ``(B, 1, H, W)``
+InpaintMethod = Callable[[Tensor, Tensor], Tensor]
+#: ``extractor(image) -> features``: ``(B, 3, H, W)`` in ``[-1, 1]`` → ``(B, F)``
+FeatureExtractor = Callable[[Tensor], Tensor]
+
+
+def batches(dataset: Dataset[dict[str, Tensor]], batch_size: int, num_workers: int = 0) -> Iterator[dict[str, Tensor]]:
+    """The dataset in order, batched."""
+    yield from DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
+
+
+@torch.no_grad()
+def evaluate_attributes(
+    embedder: SemanticEmbedder,
+    dataset: Dataset[dict[str, Tensor]],
+    train_labels: Tensor,
+    names: list[str],
+    *,
+    batch_size: int = 128,
+    device: torch.device | str = "cpu",
+) -> dict[str, Any]:
+    """Accuracy of a pretrained attribute embedder and of the majority-class baseline.
+
+    Args:
+        embedder: the attribute embedder (vector signal), in eval mode.
+        dataset: validation items with ``"image"`` and ``"attributes"`` ``(N,)`` in ``{0, 1}``.
+        train_labels: ``(M, N)`` labels of the training split: the baseline predicts, for each
+            attribute, the class that is most frequent there.
+        names: the N attribute names.
+    """
+    embedder.eval().to(device)
+    majority = (train_labels.float().mean(0) >= 0.5).float()
+    correct = torch.zeros(len(names))
+    baseline = torch.zeros(len(names))
+    count = 0
+    for batch in batches(dataset, batch_size):
+        labels = batch["attributes"]
+        predicted = (embedder(batch["image"].to(device)).cpu() > 0.5).float()
+        correct += (predicted == labels).float().sum(0)
+        baseline += (majority == labels).float().sum(0)
+        count += labels.shape[0]
+    accuracy, majority_accuracy = correct / count, baseline / count
+    return {
+        "images": count,
+        "per_attribute": {
+            name: {"accuracy": float(a), "majority_baseline": float(b)}
+            for name, a, b in zip(names, accuracy, majority_accuracy, strict=True)
+        },
+        "mean_accuracy": float(accuracy.mean()),
+        "mean_majority_baseline": float(majority_accuracy.mean()),
+    }
+
+
+@torch.no_grad()
+def evaluate_segmentation(
+    embedder: SemanticEmbedder,
+    dataset: Dataset[dict[str, Tensor]],
+    names: list[str],
+    *,
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+) -> dict[str, Any]:
+    """Per-class IoU, mIoU and pixel accuracy of a segmentation embedder against ``"parts"``."""
+    embedder.eval().to(device)
+    matrix = ConfusionMatrix(len(names))
+    for batch in batches(dataset, batch_size):
+        predicted = embedder(batch["image"].to(device)).argmax(1).cpu()
+        matrix.update(predicted, batch["parts"])
+    iou = matrix.iou()
+    return {
+        "images": len(dataset),  # type: ignore[arg-type]
+        "per_class_iou": {name: float(v) for name, v in zip(names, iou, strict=True)},
+        "miou": matrix.mean_iou(),
+        "pixel_accuracy": float(matrix.counts.diag().sum() / matrix.counts.sum()),
+    }
+
+
+class TinyImageFeatures:
+    """Retrieval features without learned weights: the image at ``size``×``size``, flattened
+    and L2-normalised (Torralba et al.'s "tiny images")."""
+
+    name = "tiny_image"
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+
+    def __call__(self, image: Tensor) -> Tensor:
+        small = torch.nn.functional.interpolate(image.float(), size=(self.size, self.size), mode="area")
+        return torch.nn.functional.normalize(small.flatten(1), dim=1)
+
+
+class VGG16FC2Features:
+    """The paper's DF.FC2 features: VGG-16's second fully connected layer (4096-d).
+
+    Args:
+        weights: a local torchvision VGG-16 ImageNet state dict (``vgg16-397923af.pth``);
+            nothing is downloaded.
+    """
+
+    name = "vgg16_fc2"
+
+    def __init__(self, weights: str | Path, device: torch.device | str = "cpu") -> None:
+        path = Path(weights)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"weights: no VGG-16 state dict at {path}; download torchvision's vgg16-397923af.pth "
+                "where you are online and pass its path, or use the tiny_image extractor"
+            )
+        network = torchvision.models.vgg16(weights=None)
+        network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        network.classifier = network.classifier[:5]  # fc1, relu, dropout, fc2, relu
+        self.network = network.eval().to(device)
+        self.mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
+        self.std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
+
+    @torch.no_grad()
+    def __call__(self, image: Tensor) -> Tensor:
+        image = torch.nn.functional.interpolate((image + 1) / 2, size=(224, 224), mode="bilinear", antialias=True)
+        return self.network((image - self.mean) / self.std)
+
+
+def opencv_method(flag_name: str, radius: int = 3) -> InpaintMethod:
+    """OpenCV's classical inpainting (``"INPAINT_TELEA"`` or ``"INPAINT_NS"``) as a method.
+
+    Needs the optional dependency ``opencv-python-headless`` (``pip install
+    semantic-inpaint[classical]``). OpenCV works one image at a time on the CPU.
+    """
+    try:
+        import cv2
+    except ImportError as error:
+        raise ImportError("the classical peers need OpenCV: pip install 'semantic-inpaint[classical]'") from error
+    flag = getattr(cv2, flag_name)
+
+    def inpaint(image: Tensor, mask: Tensor) -> Tensor:
+        pixels = ((image.cpu().permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+        holes = (mask.cpu()[:, 0].numpy() > 0).astype(np.uint8) * 255
+        filled = np.stack([cv2.inpaint(p, h, radius, flag) for p, h in zip(pixels, holes, strict=True)])
+        result = torch.from_numpy(filled).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(image.device)
+        return composite(result, image, mask)
+
+    return inpaint
+
+
+@torch.no_grad()
+def evaluate_inpainting(
+    methods: Mapping[str, InpaintMethod],
+    dataset: Dataset[dict[str, Tensor]],
+    masks: MaskGenerator,
+    *,
+    attribute: SemanticEmbedder | None = None,
+    segmentation: SemanticEmbedder | None = None,
+    extractor: FeatureExtractor | None = None,
+    retrieval_database: Dataset[dict[str, Tensor]] | None = None,
+    top_k: int = 10,
+    batch_size: int = 32,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> dict[str, dict[str, float]]:
+    """Score every method on the same images and the same masks.
+
+    The masks are drawn once per batch from ``seed``; the method ``"masked"`` (the input
+    with holes filled with zeros) is always included, as in the paper's Table III.
+
+    Returns:
+        ``{method: {"l1", "l2", "psnr", "ssim", ["attribute_agreement"], ["part_miou"],
+        ["retrieval_map"]}}``, averaged over the images.
+    """
+    if extractor is not None and retrieval_database is None:
+        raise ValueError("retrieval_database: needed when an extractor is given")
+    methods = {"masked": lambda image, mask: image * (1 - mask), **methods}
+    generator = torch.Generator().manual_seed(seed)
+    sums: dict[str, dict[str, float]] = {name: {} for name in methods}
+    confusion = {name: ConfusionMatrix(segmentation.channels) for name in methods} if segmentation else {}
+    features: dict[str, list[Tensor]] = {name: [] for name in [*methods, "original"]}
+    count = 0
+    for batch in batches(dataset, batch_size):
+        image = batch["image"].to(device)
+        mask = masks(image.shape[0], generator=generator).to(device)
+        reference_attributes = attribute(image) if attribute else None
+        reference_parts = segmentation(image).argmax(1) if segmentation else None
+        if extractor is not None:
+            features["original"].append(extractor(image).cpu())
+        for name, method in methods.items():
+            result = method(image, mask).clamp(-1, 1)
+            scores = {key: value.sum().item() for key, value in pixel_metrics(result, image).items()}
+            if attribute is not None:
+                agreement = attribute_agreement(attribute(result), reference_attributes)
+                scores["attribute_agreement"] = agreement.sum().item()
+            if segmentation is not None:
+                confusion[name].update(segmentation(result).argmax(1), reference_parts)
+            if extractor is not None:
+                features[name].append(extractor(result).cpu())
+            for key, value in scores.items():
+                sums[name][key] = sums[name].get(key, 0.0) + value
+        count += image.shape[0]
+    results = {name: {key: value / count for key, value in scores.items()} for name, scores in sums.items()}
+    for name in methods:
+        if segmentation is not None:
+            results[name]["part_miou"] = confusion[name].mean_iou()
+    if extractor is not None:
+        database = torch.cat([extractor(b["image"].to(device)).cpu() for b in batches(retrieval_database, batch_size)])
+        for name in methods:
+            results[name]["retrieval_map"] = retrieval_map(
+                torch.cat(features[name]), torch.cat(features["original"]), database, top_k
+            )
+    return results
