@@ -21,6 +21,8 @@ def _unit(image: Tensor) -> Tensor:
 def pixel_metrics(prediction: Tensor, target: Tensor) -> dict[str, Tensor]:
     """Per-image ``l1`` (%), ``l2`` (%), ``psnr`` (dB) and ``ssim`` over the whole image.
 
+    SSIM uses kornia's 11×11 Gaussian window (smaller for images under 11 px).
+
     Args:
         prediction: ``(B, 3, H, W)`` in ``[-1, 1]``, the inpainted (composited) images.
         target: ``(B, 3, H, W)`` in ``[-1, 1]``, the originals.
@@ -38,12 +40,14 @@ def pixel_metrics(prediction: Tensor, target: Tensor) -> dict[str, Tensor]:
     check_image(target, "target")
     check_same_shape(prediction, target, "prediction", "target")
     x, y = _unit(prediction), _unit(target)
+    window = min(11, *x.shape[-2:])
+    window -= 1 - window % 2  # SSIM's Gaussian window: 11 px, or the largest odd size that fits
     squared = (x - y).pow(2).mean(dim=(1, 2, 3))
     return {
         "l1": (x - y).abs().mean(dim=(1, 2, 3)) * 100,
         "l2": squared * 100,
         "psnr": 10 * torch.log10(1 / squared.clamp_min(1e-10)),
-        "ssim": kornia.metrics.ssim(x, y, window_size=11, max_val=1.0).mean(dim=(1, 2, 3)),
+        "ssim": kornia.metrics.ssim(x, y, window_size=window, max_val=1.0).mean(dim=(1, 2, 3)),
     }
 
 

@@ -1,0 +1,80 @@
+"""Helpers shared by the numbered reproduction scripts."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from semantic_inpaint.config import DataConfig, load_config
+from semantic_inpaint.core import SemanticEmbedder
+from semantic_inpaint.registry import get_registry
+from semantic_inpaint.training import PretrainConfig, pretrain_embedder
+
+
+def hardware() -> str:
+    """A one-line description of the machine a result was measured on."""
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {torch.get_num_threads()} threads, {device}, torch {torch.__version__}"
+
+
+def build_dataset(data: DataConfig, resolution: int) -> Dataset[dict[str, Tensor]]:
+    """The dataset a config section names, at ``resolution``."""
+    return get_registry().build("dataset", data.name, data.options, resolution=resolution)
+
+
+def best_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
+def last_elapsed_seconds(metrics: Path) -> float | None:
+    """Training time of a run: the elapsed seconds of its last metrics line."""
+    if not metrics.exists():
+        return None
+    lines = [line for line in metrics.read_text().splitlines() if line.strip()]
+    return json.loads(lines[-1]).get("elapsed_seconds") if lines else None
+
+
+def load_embedder(config_path: Path) -> tuple[SemanticEmbedder, PretrainConfig]:
+    """The embedder a pretraining config produced, with its weights loaded."""
+    config = load_config(config_path, PretrainConfig)
+    options = {**config.embedder.options, "weights": config.output}
+    return get_registry().build("embedder", config.embedder.name, options).eval(), config
+
+
+def pretrain_then_evaluate(
+    config_path: Path,
+    results: Path,
+    evaluate: Callable[[SemanticEmbedder, PretrainConfig], dict[str, Any]],
+    force: bool = False,
+) -> dict[str, Any]:
+    """Pretrain (unless its weights exist), evaluate on the validation split, save JSON."""
+    config = load_config(config_path, PretrainConfig)
+    if config.validation is None:
+        raise SystemExit(f"{config_path}: needs a 'validation' split to report on")
+    if force or not Path(config.output).exists():
+        pretrain_embedder(config)
+    embedder, _ = load_embedder(config_path)
+    report = {
+        "config": str(config_path),
+        "weights": str(config.output),
+        "steps": config.steps,
+        "train_seconds": last_elapsed_seconds(Path(config.output).with_suffix(".metrics.jsonl")),
+        "hardware": hardware(),
+        "validation": evaluate(embedder, config),
+    }
+    write_json(results / f"{config.embedder.name}.json", report)
+    return report
