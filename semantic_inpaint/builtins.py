@@ -6,7 +6,17 @@ Registered exactly like a third-party plugin, through the hooks of
 
 from __future__ import annotations
 
-from semantic_inpaint.data import CelebAHQ, ImageFolder, SyntheticFaces
+from semantic_inpaint.data import (
+    ADE20K,
+    CelebA,
+    CelebAHQ,
+    CelebAMaskHQ,
+    Helen,
+    ImageFolder,
+    Places365,
+    SUNAttributes,
+    SyntheticFaces,
+)
 from semantic_inpaint.hookspecs import Register, hookimpl
 from semantic_inpaint.masks import CenteredSquare, FreeFormStrokes, RandomRectangles
 from semantic_inpaint.models import ConvDiscriminator, DilatedGenerator
@@ -44,5 +54,11 @@ def register_mask_generators(register: Register) -> None:
 @hookimpl
 def register_datasets(register: Register) -> None:
     register("folder", ImageFolder, description="any folder of images, searched recursively")
-    register("celebahq", CelebAHQ, description="CelebA-HQ images + 40 attributes + part maps")
+    register("celebahq", CelebAHQ, description="CelebA-HQ copies + attributes + part maps (shared-data layout)")
+    register("celebamask_hq", CelebAMaskHQ, description="CelebAMask-HQ release: 40 attributes + 18 part masks")
+    register("celeba", CelebA, description="CelebA aligned images + 40 attributes + official split")
+    register("helen", Helen, description="Helen face parts (SmithCVPR2013_labels layout)")
+    register("places365", Places365, description="Places365-Standard 256 px, a subset of categories")
+    register("ade20k", ADE20K, description="ADE20K scene parsing (ADEChallengeData2016)")
+    register("sun_attributes", SUNAttributes, description="SUN attribute database (102 attributes)")
     register("synthetic_faces", SyntheticFaces, description="procedural faces with parts and attributes")

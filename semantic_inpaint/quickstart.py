@@ -16,7 +16,7 @@ import torch
 import torchvision
 
 from semantic_inpaint.config import RunConfig, save_config
-from semantic_inpaint.data.celebahq import PART_FLIP_PAIRS
+from semantic_inpaint.data.faces import PART_FLIP_PAIRS
 from semantic_inpaint.data.synthetic import SYNTHETIC_ATTRIBUTES, SyntheticFaces
 from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.masks import RandomRectangles

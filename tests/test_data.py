@@ -11,7 +11,7 @@ from PIL import Image
 
 from semantic_inpaint.augment import JointAugmentation
 from semantic_inpaint.data import CelebAHQ, ImageFolder, SyntheticFaces
-from semantic_inpaint.data.celebahq import PART_FLIP_PAIRS
+from semantic_inpaint.data.faces import PART_FLIP_PAIRS
 
 
 def write_image(path: Path, size: tuple[int, int] = (48, 40), mode: str = "RGB") -> None:
@@ -68,7 +68,7 @@ def test_celebahq_layout_items_and_split(tmp_path: Path) -> None:
 
 
 def test_celebahq_errors_name_the_expected_layout(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"has no images/ folder; expected ROOT/images/\{i\}\.jpg"):
+    with pytest.raises(FileNotFoundError, match=r"root: .*images does not exist; expected ROOT/images/\{i\}\.jpg"):
         CelebAHQ(tmp_path, resolution=32)
     make_celebahq(tmp_path)
     with pytest.raises(ValueError, match=r"attributes: unknown names \['Bald'\]"):

@@ -2,7 +2,7 @@
 
 They need no download and no licence, so the quickstart, the tests and the docs run
 anywhere; they are labelled like CelebA-HQ (same part classes as
-:data:`~semantic_inpaint.data.celebahq.PART_CLASSES`) so that both semantic embedders can
+:data:`~semantic_inpaint.data.faces.PART_CLASSES`) so that both semantic embedders can
 be pretrained on them. Every face is a pure function of ``(seed, index)``.
 """
 
