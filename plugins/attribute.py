@@ -63,7 +63,7 @@ class AttributeEmbedder(SemanticEmbedder):
             (``resnet18`` only); nothing is ever downloaded.
         attribute_names: optional names of the N attributes, kept with the weights.
 
-    Example:
+    Examples:
         >>> embedder = AttributeEmbedder(num_attributes=5, width=8)
         >>> embedder(torch.zeros(2, 3, 32, 32)).shape
         torch.Size([2, 5])

@@ -81,7 +81,7 @@ class SegmentationEmbedder(SemanticEmbedder):
         weights: pretrained weights (safetensors from ``save_pretrained``) to load.
         class_names: optional names of the C classes, kept with the weights.
 
-    Example:
+    Examples:
         >>> embedder = SegmentationEmbedder(num_classes=4, width=8, depth=2)
         >>> embedder(torch.zeros(2, 3, 32, 32)).shape
         torch.Size([2, 4, 32, 32])

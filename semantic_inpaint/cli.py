@@ -60,6 +60,20 @@ def command_quickstart(args: argparse.Namespace) -> None:
     run_quickstart(args.output_dir, steps=args.steps, device=args.device)
 
 
+def command_demo(args: argparse.Namespace) -> None:
+    from semantic_inpaint.demo import run_demo
+
+    path = run_demo(args.out, device=args.device)
+    print(f"wrote {path} (columns: original | masked | no-semantics model | full model)")
+
+
+def command_export(args: argparse.Namespace) -> None:
+    from semantic_inpaint.inference import export_for_inference
+
+    path = export_for_inference(args.checkpoint, args.out, half=not args.float32)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="semantic-inpaint", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     quickstart.add_argument("--steps", type=int, default=150, help="pretraining steps (GAN: 4x)")
     quickstart.add_argument("--device", default="auto")
     quickstart.set_defaults(run=command_quickstart)
+
+    demo = commands.add_parser("demo", help="inpaint a shipped photo with the shipped models, write a PNG grid")
+    demo.add_argument("--out", type=Path, default=Path("demo.png"))
+    demo.add_argument("--device", default="auto")
+    demo.set_defaults(run=command_demo)
+
+    export = commands.add_parser("export", help="keep what inference needs of a checkpoint (safetensors)")
+    export.add_argument("--checkpoint", type=Path, required=True)
+    export.add_argument("--out", type=Path, required=True, help="a .safetensors file")
+    export.add_argument("--float32", action="store_true", help="keep float32 weights (default: float16)")
+    export.set_defaults(run=command_export)
     return parser
 
 

@@ -4,7 +4,7 @@ A run's config has three parts: ``model`` (what to build), ``data`` (what to tra
 ``training`` (how). Components are named by their registry name with an ``options`` dict;
 those options are validated against the component's own signature when it is built.
 
-Example:
+Examples:
     >>> config = RunConfig.model_validate({
     ...     "model": {"resolution": 64},
     ...     "data": {"name": "folder", "options": {"root": "photos"}},

@@ -225,7 +225,7 @@ def composite(prediction: Tensor, image: Tensor, mask: Tensor) -> Tensor:
         image: ``(B, 3, H, W)`` the original image.
         mask: ``(B, 1, H, W)`` in ``{0, 1}``, 1 = missing.
 
-    Example:
+    Examples:
         >>> import torch
         >>> x = torch.zeros(1, 3, 4, 4); z = torch.ones(1, 3, 4, 4)
         >>> m = torch.zeros(1, 1, 4, 4); m[..., :2, :2] = 1

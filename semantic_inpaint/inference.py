@@ -20,12 +20,48 @@ from torch import Tensor
 
 from semantic_inpaint.config import RunConfig
 from semantic_inpaint.core import composite
-from semantic_inpaint.io import load_checkpoint
+from semantic_inpaint.io import atomic_path, load_checkpoint, read_weights_metadata
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.registry import Registry
 from semantic_inpaint.training.runtime import resolve_device
-from semantic_inpaint.training.trainer import CHECKPOINT_FORMAT
 from semantic_inpaint.validation import check_image, check_mask
+
+#: format of a weights-only file for inference (generator + embedders, safetensors)
+INFERENCE_FORMAT = "semantic-inpaint/inference-v1"
+
+
+def export_for_inference(checkpoint: str | Path, output: str | Path, *, half: bool = True) -> Path:
+    """Write the parts of a training checkpoint that inference needs, as safetensors.
+
+    Keeps the generator and the embedders (the discriminators and optimiser states are only
+    needed to train), optionally in float16, with the run's config in the metadata. The
+    result loads with :meth:`Inpainter.from_checkpoint` and executes no code when read.
+    """
+    from safetensors.torch import save_file
+
+    payload = load_checkpoint(checkpoint)
+    state = {
+        name: (tensor.half() if half and tensor.is_floating_point() else tensor).contiguous()
+        for name, tensor in payload["model"].items()
+        if name.startswith("generator.") or ".embedder." in name
+    }
+    metadata = {"format": INFERENCE_FORMAT, "config": payload["config"], "step": str(payload["step"])}
+    with atomic_path(output) as temporary:
+        save_file(state, str(temporary), metadata={k: json.dumps(v) for k, v in metadata.items()})
+    return Path(output)
+
+
+def _load_inference_file(path: Path) -> tuple[RunConfig, dict[str, Tensor]]:
+    from safetensors.torch import load_file
+
+    try:
+        metadata = read_weights_metadata(path)
+        state = load_file(str(path))
+    except Exception as error:  # safetensors raises several types for foreign files
+        raise ValueError(f"checkpoint: cannot read safetensors file {path}: {error}") from None
+    if metadata.get("format") != INFERENCE_FORMAT:
+        raise ValueError(f"checkpoint: {path} has format {metadata.get('format')!r}, expected {INFERENCE_FORMAT!r}")
+    return RunConfig.model_validate(json.loads(metadata["config"])), state
 
 
 def _pil_to_tensors(image: Image.Image, mask: Image.Image) -> tuple[Tensor, Tensor]:
@@ -65,7 +101,7 @@ def _numpy_to_tensors(image: np.ndarray, mask: np.ndarray) -> tuple[Tensor, Tens
 class Inpainter:
     """A trained model ready to fill holes.
 
-    Example:
+    Examples:
         >>> inpainter = Inpainter.from_checkpoint("runs/demo/checkpoints/last.pt")  # doctest: +SKIP
         >>> filled = inpainter.inpaint(Image.open("in.png"), Image.open("mask.png"))  # doctest: +SKIP
     """
@@ -79,15 +115,24 @@ class Inpainter:
     def from_checkpoint(cls, path: str | Path, device: str = "auto", registry: Registry | None = None) -> Inpainter:
         """Rebuild the model a checkpoint was trained as and load its weights.
 
-        The embedders' weights come from the checkpoint; their original weight files are
-        not needed.
+        ``path`` is a training checkpoint (``.pt``) or a file written by
+        :func:`export_for_inference` (``.safetensors``). The embedders' weights come from
+        it; their original weight files are not needed.
         """
-        payload = load_checkpoint(path)
-        if payload.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"checkpoint: {path} has format {payload.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
-        config = RunConfig.model_validate(json.loads(payload["config"]))
+        path = Path(path)
+        if path.suffix == ".safetensors":
+            config, state = _load_inference_file(path)
+        else:
+            payload = load_checkpoint(path)
+            config, state = RunConfig.model_validate(json.loads(payload["config"])), payload["model"]
         model = BoostedGAN(config.model, registry, load_embedder_weights=False)
-        model.load_state_dict(payload["model"])
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        needed = [name for name in missing if name.startswith("generator.") or ".embedder." in name]
+        if needed or unexpected:
+            raise ValueError(
+                f"checkpoint: {path} does not fit the model its config describes: "
+                f"missing {needed[:5]}, unexpected {unexpected[:5]}"
+            )
         return cls(model, resolve_device(device))
 
     @torch.no_grad()

@@ -107,8 +107,12 @@ def save_checkpoint(payload: Mapping[str, Any], path: str | Path) -> None:
         torch.save(dict(payload), temporary)
 
 
+#: format tag of the trainer's checkpoints
+CHECKPOINT_FORMAT = "semantic-inpaint/checkpoint-v1"
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint with ``weights_only=True`` (no code runs), with clear errors."""
+    """Load a training checkpoint with ``weights_only=True`` (no code runs), with clear errors."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint: no such file {path}")
@@ -118,4 +122,6 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise ValueError(f"checkpoint: cannot load {path}: {error}") from None
     if not isinstance(payload, dict) or "format" not in payload:
         raise ValueError(f"checkpoint: {path} is not a semantic-inpaint checkpoint")
+    if payload["format"] != CHECKPOINT_FORMAT:
+        raise ValueError(f"checkpoint: {path} has format {payload['format']!r}, expected {CHECKPOINT_FORMAT!r}")
     return payload

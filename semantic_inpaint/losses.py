@@ -26,7 +26,7 @@ from semantic_inpaint.core import MatchingLoss
 class BCEMatchingLoss(MatchingLoss):
     """The paper's loss: binary cross-entropy on sigmoid logits (eqs. 3–6).
 
-    Example:
+    Examples:
         >>> import torch
         >>> loss = BCEMatchingLoss()
         >>> zero = torch.zeros(4)

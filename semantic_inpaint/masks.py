@@ -64,7 +64,7 @@ class RandomRectangles(MaskGenerator):
     Sides are drawn independently and uniformly among the integers in
     ``[round(min_fraction·S), round(max_fraction·S)]``.
 
-    Example:
+    Examples:
         >>> masks = RandomRectangles(64)(8, generator=torch.Generator().manual_seed(0))
         >>> masks.shape, sorted(masks.unique().tolist())
         (torch.Size([8, 1, 64, 64]), [0.0, 1.0])
@@ -161,8 +161,9 @@ def load_mask(path: str | Path) -> Tensor:
         ``(1, 1, H, W)`` float in ``{0, 1}``.
 
     Raises:
-        FileNotFoundError / ValueError: missing or unreadable file, or a mask that is not
-        binary (values other than 0 and 255 after conversion to greyscale).
+        FileNotFoundError: the file does not exist.
+        ValueError: the file is not a readable image, or the mask is not binary (values
+            other than 0 and 255 after conversion to greyscale).
     """
     path = Path(path)
     if not path.is_file():

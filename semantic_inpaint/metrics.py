@@ -30,7 +30,7 @@ def pixel_metrics(prediction: Tensor, target: Tensor) -> dict[str, Tensor]:
     Returns:
         A dict of ``(B,)`` tensors.
 
-    Example:
+    Examples:
         >>> target = torch.zeros(2, 3, 16, 16)
         >>> scores = pixel_metrics(target + 0.2, target)  # 0.1 off in [0, 1]
         >>> [round(v, 2) for v in (scores["l1"][0].item(), scores["l2"][0].item(), scores["psnr"][0].item())]
@@ -59,7 +59,7 @@ def attribute_agreement(predicted: Tensor, reference: Tensor, threshold: float =
 class ConfusionMatrix:
     """Accumulates a ``C × C`` confusion matrix of label maps, for IoU and pixel accuracy.
 
-    Example:
+    Examples:
         >>> matrix = ConfusionMatrix(2)
         >>> matrix.update(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 1]]))
         >>> [round(v, 3) for v in matrix.iou().tolist()]

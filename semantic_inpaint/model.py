@@ -61,7 +61,7 @@ class BoostedGAN(nn.Module):
         load_embedder_weights: load each embedder's ``weights`` file; ``False`` when the
             weights come from a checkpoint instead.
 
-    Example:
+    Examples:
         >>> from semantic_inpaint.config import ModelConfig
         >>> model = BoostedGAN(ModelConfig.model_validate({
         ...     "resolution": 32, "generator": {"name": "dilated", "options": {"width": 8}},

@@ -95,3 +95,25 @@ def test_inpaint_command_reports_unreadable_files(checkpoint: Path, tmp_path: Pa
     )  # fmt: skip
     assert code == 2
     assert "image: cannot read image file" in capsys.readouterr().err
+
+
+def test_exported_inference_file_is_smaller_and_inpaints_like_the_checkpoint(checkpoint: Path, tmp_path: Path) -> None:
+    from semantic_inpaint.inference import export_for_inference
+
+    exported = export_for_inference(checkpoint, tmp_path / "model.safetensors")
+    assert exported.stat().st_size < checkpoint.stat().st_size / 2
+    image = torch.rand(2, 3, 32, 32) * 2 - 1
+    mask = torch.zeros(2, 1, 32, 32)
+    mask[..., 8:24, 8:24] = 1
+    expected = Inpainter.from_checkpoint(checkpoint, device="cpu").inpaint(image, mask)
+    actual = Inpainter.from_checkpoint(exported, device="cpu").inpaint(image, mask)
+    torch.testing.assert_close(actual, expected, atol=2e-2, rtol=0)  # float16 weights
+
+
+def test_a_foreign_weights_file_is_refused(tmp_path: Path) -> None:
+    from semantic_inpaint.registry import get_registry
+
+    embedder = get_registry().build("embedder", "attribute", {"num_attributes": 2, "width": 4})
+    embedder.save_pretrained(tmp_path / "attribute.safetensors")
+    with pytest.raises(ValueError, match=r"has format None, expected 'semantic-inpaint/inference-v1'"):
+        Inpainter.from_checkpoint(tmp_path / "attribute.safetensors")

@@ -29,7 +29,7 @@ class SyntheticFaces(Dataset[dict[str, Tensor]]):
     Items: ``"image"`` ``(3, R, R)`` in ``[-1, 1]``, ``"parts"`` ``(R, R)`` int64 class
     ids, ``"attributes"`` ``(6,)`` float in ``{0, 1}`` (:data:`SYNTHETIC_ATTRIBUTES`).
 
-    Example:
+    Examples:
         >>> faces = SyntheticFaces(resolution=32, length=4)
         >>> item = faces[0]
         >>> item["image"].shape, item["parts"].shape, item["attributes"].shape

@@ -34,7 +34,7 @@ class ConvDiscriminator(ConditionalDiscriminator):
         - condition: ``(B, N)`` vector or ``(B, C, H, W)`` map, or ``None``
         - output: ``(B,)`` logits
 
-    Example:
+    Examples:
         >>> import torch
         >>> d = ConvDiscriminator(resolution=32, width=8)
         >>> d(torch.zeros(4, 3, 32, 32)).shape

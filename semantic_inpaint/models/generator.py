@@ -35,7 +35,7 @@ class DilatedGenerator(InpaintGenerator):
         - conditions: ``{name: (B, N)}`` for vectors, ``{name: (B, C, H, W)}`` for maps
         - output: ``(B, 3, H, W)`` in ``[-1, 1]``
 
-    Example:
+    Examples:
         >>> import torch
         >>> from semantic_inpaint.core import SignalSpec
         >>> g = DilatedGenerator(resolution=32, width=8, signals=(SignalSpec("a", "vector", 5),))

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from semantic_inpaint.augment import JointAugmentation
 from semantic_inpaint.config import RunConfig, save_config
 from semantic_inpaint.core import composite
-from semantic_inpaint.io import atomic_path, load_checkpoint, save_checkpoint
+from semantic_inpaint.io import CHECKPOINT_FORMAT, atomic_path, load_checkpoint, save_checkpoint
 from semantic_inpaint.losses import inpainting_loss, reconstruction_loss, weighted_sum
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.registry import Registry, get_registry
@@ -36,8 +36,6 @@ from semantic_inpaint.training.runtime import (
     step_seed,
 )
 from semantic_inpaint.validation import check_image, value_checks
-
-CHECKPOINT_FORMAT = "semantic-inpaint/checkpoint-v1"
 
 
 def describe_model_difference(saved: dict[str, Any], current: dict[str, Any], prefix: str = "model") -> list[str]:
@@ -61,7 +59,7 @@ class Trainer:
         resume: continue from ``output_dir/checkpoints/last.pt``; without it, an output
             folder that already holds checkpoints is an error (nothing is overwritten).
 
-    Example:
+    Examples:
         >>> trainer = Trainer(config)          # doctest: +SKIP
         >>> summary = trainer.fit()            # doctest: +SKIP
     """
@@ -136,8 +134,6 @@ class Trainer:
 
     def load(self, path: Path) -> None:
         payload = load_checkpoint(path, map_location=self.device)
-        if payload.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"checkpoint: {path} has format {payload.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
         saved = json.loads(payload["config"])["model"]
         differences = describe_model_difference(saved, self.config.model.model_dump(mode="json"))
         if differences:

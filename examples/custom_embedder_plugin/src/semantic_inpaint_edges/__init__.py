@@ -27,7 +27,7 @@ class EdgeEmbedder(SemanticEmbedder):
         sharpness: gain before the ``tanh`` squashing; larger marks fainter edges.
         weights: accepted for the embedder contract; must be ``None``.
 
-    Example:
+    Examples:
         >>> edges = EdgeEmbedder()
         >>> image = torch.zeros(1, 3, 8, 8); image[..., 4:] = 1
         >>> signal = edges(image)
