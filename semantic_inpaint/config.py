@@ -102,10 +102,11 @@ class TrainingConfig(StrictModel):
     masks: ComponentConfig = Field(default_factory=lambda: ComponentConfig(name="rectangles"))
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     device: DeviceName = "auto"
-    amp: Literal["auto", "off", "bf16"] = Field(
-        "auto", description="autocast precision on CUDA; 'auto' is bf16 on CUDA, off on CPU"
+    amp: Literal["auto", "off", "bf16", "fp16"] = Field(
+        "auto", description="autocast precision: 'auto' is bf16 on CUDA and off on CPU; fp16 (CUDA) uses a GradScaler"
     )
-    channels_last: bool = True
+    channels_last: bool = Field(True, description="channels_last memory format for images and networks")
+    compile: bool = Field(False, description="torch.compile the generator and discriminators for training")
     num_workers: int = Field(0, ge=0, le=64)
     log_every: int = Field(10, ge=1)
     sample_every: int = Field(100, ge=1)

@@ -10,14 +10,16 @@ receptive field; a nearest-upsampling decoder returns to full size.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Literal
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
 from semantic_inpaint.core import InpaintGenerator, SignalSpec
-from semantic_inpaint.models.blocks import conv_norm_act, log2_exact, replicate_vector
+from semantic_inpaint.models.blocks import conv_norm_act as conv_block
+from semantic_inpaint.models.blocks import log2_exact, replicate_vector
 
 
 class DilatedGenerator(InpaintGenerator):
@@ -29,6 +31,7 @@ class DilatedGenerator(InpaintGenerator):
         width: channels of the first layer; the bottleneck has ``4 * width``.
         bottleneck_stride: total downsampling; M1 = resolution / bottleneck_stride.
         dilations: dilation rates of the bottleneck convolutions.
+        norm: ``"batch"`` (BatchNorm after each convolution, as GL) or ``"none"``.
 
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``, mask ``(B, 1, H, W)`` in ``{0, 1}``
@@ -52,6 +55,7 @@ class DilatedGenerator(InpaintGenerator):
         width: Annotated[int, Field(ge=4, le=512)] = 64,
         bottleneck_stride: Annotated[int, Field(ge=2, le=64)] = 16,
         dilations: tuple[Annotated[int, Field(ge=1, le=64)], ...] = (2, 4, 8, 16),
+        norm: Literal["batch", "none"] = "batch",
     ) -> None:
         super().__init__(signals)
         levels = log2_exact(bottleneck_stride, "bottleneck_stride")
@@ -60,6 +64,7 @@ class DilatedGenerator(InpaintGenerator):
                 f"resolution: expected a multiple of bottleneck_stride={bottleneck_stride}, received {resolution}"
             )
         self.size_multiple = bottleneck_stride
+        conv_norm_act = partial(conv_block, norm=norm == "batch")
         self.map_signals = tuple(s for s in signals if s.kind == "map")
         self.vector_signals = tuple(s for s in signals if s.kind == "vector")
         in_channels = 4 + sum(s.channels for s in self.map_signals)

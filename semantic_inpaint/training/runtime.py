@@ -23,10 +23,20 @@ def resolve_device(name: str) -> torch.device:
 
 
 def autocast(device: torch.device, amp: str) -> contextlib.AbstractContextManager[Any]:
-    """bf16 autocast on CUDA when ``amp`` is ``"auto"`` or ``"bf16"``; a no-op otherwise."""
-    if device.type == "cuda" and amp in {"auto", "bf16"}:
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    """Autocast for ``amp``: ``"auto"`` is bf16 on CUDA and full precision on CPU;
+    ``"bf16"`` works on both; ``"fp16"`` needs CUDA (and a GradScaler, see :func:`grad_scaler`)."""
+    if amp == "fp16" and device.type != "cuda":
+        raise ValueError(f"amp: 'fp16' needs a CUDA device, received device {device}")
+    if amp == "bf16" or (amp == "auto" and device.type == "cuda"):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    if amp == "fp16":
+        return torch.autocast("cuda", dtype=torch.float16)
     return contextlib.nullcontext()
+
+
+def grad_scaler(device: torch.device, amp: str) -> torch.amp.GradScaler:
+    """A loss scaler, enabled only for fp16 (bf16 and fp32 need none)."""
+    return torch.amp.GradScaler(device.type, enabled=amp == "fp16")
 
 
 def step_seed(seed: int, step: int) -> int:
@@ -38,27 +48,24 @@ def step_seed(seed: int, step: int) -> int:
 class StepBatchSampler(Sampler[list[int]]):
     """Endless batches in a per-epoch random order, starting at any step.
 
-    Batch ``s`` is slice ``s % per_epoch`` of the permutation of epoch ``s // per_epoch``
-    (seeded by ``seed`` and the epoch), so a resumed run sees the same batches.
+    Global batch ``s`` is slice ``s % per_epoch`` of the permutation of epoch
+    ``s // per_epoch`` (seeded by ``seed`` and the epoch), so a resumed run sees the same
+    batches; a distributed process takes its ``part`` of each global batch.
     """
 
-    def __init__(self, length: int, batch_size: int, seed: int, start_step: int = 0) -> None:
+    def __init__(self, length: int, batch_size: int, seed: int, start_step: int = 0, part: slice | None = None) -> None:
         if length < batch_size:
             raise ValueError(f"batch_size: expected at most the dataset size {length}, received {batch_size}")
-        self.length, self.batch_size, self.seed, self.start_step = (
-            length,
-            batch_size,
-            seed,
-            start_step,
-        )
+        self.length, self.batch_size, self.seed, self.start_step = length, batch_size, seed, start_step
         self.per_epoch = length // batch_size
+        self.part = part or slice(None)
 
     def __iter__(self) -> Iterator[list[int]]:
         step = self.start_step
         while True:
             epoch, position = divmod(step, self.per_epoch)
             order = torch.randperm(self.length, generator=torch.Generator().manual_seed(self.seed + epoch))
-            yield order[position * self.batch_size : (position + 1) * self.batch_size].tolist()
+            yield order[position * self.batch_size : (position + 1) * self.batch_size][self.part].tolist()
             step += 1
 
     def __len__(self) -> int:  # endless; DataLoader only needs it for len(loader)
@@ -72,10 +79,11 @@ def make_loader(
     start_step: int,
     num_workers: int,
     device: torch.device,
+    part: slice | None = None,
 ) -> Iterator[dict[str, torch.Tensor]]:
     loader = torch.utils.data.DataLoader(
         dataset,
-        batch_sampler=StepBatchSampler(len(dataset), batch_size, seed, start_step),  # type: ignore[arg-type]
+        batch_sampler=StepBatchSampler(len(dataset), batch_size, seed, start_step, part),  # type: ignore[arg-type]
         num_workers=num_workers,
         pin_memory=device.type == "cuda",
         persistent_workers=num_workers > 0,

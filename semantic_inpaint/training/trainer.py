@@ -28,9 +28,11 @@ from semantic_inpaint.io import CHECKPOINT_FORMAT, atomic_path, load_checkpoint,
 from semantic_inpaint.losses import inpainting_loss, reconstruction_loss, weighted_sum
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.registry import Registry, get_registry
+from semantic_inpaint.training.distributed import setup_distributed
 from semantic_inpaint.training.runtime import (
     JsonlLog,
     autocast,
+    grad_scaler,
     make_loader,
     resolve_device,
     step_seed,
@@ -69,15 +71,25 @@ class Trainer:
         self.config = config
         settings = config.training
         self.settings = settings
-        self.device = resolve_device(settings.device)
+        self.dist, device_name = setup_distributed(settings.device)
+        self.device = resolve_device(device_name)
+        self.local = self.dist.local_slice(settings.batch_size)
         self.output_dir = Path(settings.output_dir)
         self.checkpoint_dir = self.output_dir / "checkpoints"
         resolution = config.model.resolution
 
         torch.manual_seed(settings.seed)
         self.model = BoostedGAN(config.model, registry).to(self.device)
+        if self.dist.enabled and self.device.type == "cuda":
+            self.model.generator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model.generator)
         self.memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
         self.model.to(memory_format=self.memory_format)
+        # what the training step calls: the same modules, wrapped for DDP and compiled if asked
+        self.generator = self._prepare(self.model.generator)
+        self.discriminator = self._prepare(self.model.discriminator)
+        self.matching = {  # conditions with λ = 0 have no discriminator term to train
+            name: self._prepare(c.discriminator) for name, c in self.model.condition_items() if c.weight != 0
+        }
         self.dataset = registry.build("dataset", config.data.name, config.data.options, resolution=resolution)
         self.masks = registry.build(
             "mask_generator", settings.masks.name, settings.masks.options, resolution=resolution
@@ -92,10 +104,9 @@ class Trainer:
             self.model.generator_parameters(), lr=settings.lr_generator, betas=settings.betas
         )
         self.optimizer_d = torch.optim.Adam(
-            self.model.discriminator_parameters(),
-            lr=settings.lr_discriminator,
-            betas=settings.betas,
+            self.model.discriminator_parameters(), lr=settings.lr_discriminator, betas=settings.betas
         )
+        self.scaler_g, self.scaler_d = grad_scaler(self.device, settings.amp), grad_scaler(self.device, settings.amp)
         self.step = 0
         last = self.checkpoint_dir / "last.pt"
         if resume:
@@ -105,9 +116,14 @@ class Trainer:
                 f"output_dir: {self.output_dir} already holds a run ({last}); pass resume=True "
                 f"(CLI: --resume) to continue it, or choose another output_dir"
             )
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        save_config(config, self.output_dir / "config.yaml")
-        self.log = JsonlLog(self.output_dir / "metrics.jsonl", self.step if resume else None)
+        if self.dist.is_main:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            save_config(config, self.output_dir / "config.yaml")
+            self.log = JsonlLog(self.output_dir / "metrics.jsonl", self.step if resume else None)
+
+    def _prepare(self, module: torch.nn.Module) -> torch.nn.Module:
+        wrapped = self.dist.wrap(module, self.device)
+        return torch.compile(wrapped) if self.settings.compile else wrapped
 
     # ------------------------------------------------------------------ checkpoints
     def state(self) -> dict[str, Any]:
@@ -121,8 +137,14 @@ class Trainer:
         }
 
     def save(self) -> Path:
-        """Write ``step_NNNNNN.pt`` atomically, point ``last.pt`` at it, prune old ones."""
+        """Write ``step_NNNNNN.pt`` atomically, point ``last.pt`` at it, prune old ones.
+
+        Only the main process writes; the others wait until the file is complete.
+        """
         path = self.checkpoint_dir / f"step_{self.step:06d}.pt"
+        if not self.dist.is_main:
+            self.dist.barrier()
+            return path
         save_checkpoint(self.state(), path)
         with atomic_path(self.checkpoint_dir / "last.pt") as temporary:
             temporary.unlink()
@@ -130,6 +152,7 @@ class Trainer:
         kept = sorted(self.checkpoint_dir.glob("step_*.pt"))[: -self.settings.keep_checkpoints]
         for old in kept:
             old.unlink()
+        self.dist.barrier()
         return path
 
     def load(self, path: Path) -> None:
@@ -149,69 +172,58 @@ class Trainer:
             parameter.requires_grad_(trainable)
 
     def train_step(self, image: Tensor) -> dict[str, Tensor]:
-        """One D step then one G step on a batch ``(B, 3, H, W)`` in ``[-1, 1]`` on the device.
+        """One D step then one G step on this process's batch ``(b, 3, H, W)`` in ``[-1, 1]``.
 
+        Masks and mismatched signals are drawn for the global batch (identically on every
+        process) and sliced, so the step equals a single-process step on the global batch.
         Returns detached scalar tensors (no host-device synchronisation happens here).
         """
-        model, loss = self.model, self.model.matching_loss
+        model, loss, amp = self.model, self.model.matching_loss, self.settings.amp
         image, _, _ = self.augment(image)
         image = image.contiguous(memory_format=self.memory_format)
-        mask = self.masks(image.shape[0], device=self.device)
-        conditions = model.condition_items()
+        mask = self.masks(self.settings.batch_size, device=self.device)[self.local]
+        weighted = [(name, c) for name, c in model.condition_items() if c.weight != 0]
         with torch.no_grad():
             signals_input = model.embed(image * (1 - mask))
             signals_real = model.embed(image)
-        with autocast(self.device, self.settings.amp):
-            prediction = model.generator(image, mask, signals_input)
+            signals_wrong = {
+                name: c.embedder.mismatched(self.dist.gather(signals_real[name]))[self.local] for name, c in weighted
+            }
+        with autocast(self.device, amp):
+            prediction = self.generator(image, mask, signals_input)
             fake = composite(prediction, image, mask)
-
-            self._set_discriminators_trainable(True)
             fake_detached = fake.detach()
-            d_global = loss.discriminator_loss(model.discriminator(image), model.discriminator(fake_detached))
+            # one forward per discriminator: [real | fake] and [real, right | fake, right | real, wrong]
+            real_logits, fake_logits = self.discriminator(torch.cat([image, fake_detached])).chunk(2)
+            d_global = loss.discriminator_loss(real_logits, fake_logits)
             d_terms = []
-            for name, condition in conditions:
-                if condition.weight == 0:
-                    continue
-                right = signals_real[name]
-                wrong = condition.embedder.mismatched(right)
-                disc = condition.discriminator
-                d_terms.append(
-                    (
-                        condition.weight,
-                        loss.discriminator_loss(disc(image, right), disc(fake_detached, right), disc(image, wrong)),
-                    )
-                )
+            for name, condition in weighted:
+                right, wrong = signals_real[name], signals_wrong[name]
+                logits = self.matching[name](torch.cat([image, fake_detached, image]), torch.cat([right, right, wrong]))
+                d_terms.append((condition.weight, loss.discriminator_loss(*logits.chunk(3))))
             loss_d = weighted_sum(d_global, d_terms)
         self.optimizer_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.optimizer_d.step()
+        self.scaler_d.scale(loss_d).backward()
+        self.scaler_d.step(self.optimizer_d)
+        self.scaler_d.update()
 
-        self._set_discriminators_trainable(False)
-        with autocast(self.device, self.settings.amp):
+        self._set_discriminators_trainable(False)  # the G step only needs gradients for G
+        with autocast(self.device, amp):
             reconstruction = reconstruction_loss(prediction.float(), image)
             g_global = loss.generator_loss(model.discriminator(fake))
             g_terms = [
-                (
-                    condition.weight,
-                    loss.generator_loss(condition.discriminator(fake, signals_real[name])),
-                )
-                for name, condition in conditions
-                if condition.weight != 0
+                (condition.weight, loss.generator_loss(condition.discriminator(fake, signals_real[name])))
+                for name, condition in weighted
             ]
             loss_g = inpainting_loss(reconstruction, g_global, g_terms, self.config.model.beta)
         self.optimizer_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.optimizer_g.step()
+        self.scaler_g.scale(loss_g).backward()
+        self.scaler_g.step(self.optimizer_g)
+        self.scaler_g.update()
         self._set_discriminators_trainable(True)
 
-        metrics = {
-            "loss_d": loss_d,
-            "loss_g": loss_g,
-            "reconstruction": reconstruction,
-            "adv_global": g_global,
-        }
-        weighted_names = [name for name, condition in conditions if condition.weight != 0]
-        for name, (_, term) in zip(weighted_names, g_terms, strict=True):
+        metrics = {"loss_d": loss_d, "loss_g": loss_g, "reconstruction": reconstruction, "adv_global": g_global}
+        for (name, _), (_, term) in zip(weighted, g_terms, strict=True):
             metrics[f"adv_{name}"] = term
         return {key: value.detach().float() for key, value in metrics.items()}
 
@@ -239,18 +251,14 @@ class Trainer:
         """Train until ``training.steps``; returns the last logged metrics."""
         settings = self.settings
         loader = make_loader(
-            self.dataset,
-            settings.batch_size,
-            settings.seed,
-            self.step,
-            settings.num_workers,
-            self.device,
+            self.dataset, settings.batch_size, settings.seed, self.step, settings.num_workers, self.device, self.local
         )
         window: list[dict[str, Tensor]] = []
         last_record: dict[str, Any] = {"step": self.step}
         self.model.train()
         started, window_start = time.perf_counter(), time.perf_counter()
-        bar = tqdm(total=settings.steps, initial=self.step, disable=not progress, desc="train", unit="step")
+        show = progress and self.dist.is_main
+        bar = tqdm(total=settings.steps, initial=self.step, disable=not show, desc="train", unit="step")
         while self.step < settings.steps:
             batch = next(loader)
             image = batch["image"]
@@ -261,18 +269,19 @@ class Trainer:
             self.step += 1
             bar.update(1)
             if self.step % settings.log_every == 0 or self.step == settings.steps:
-                means = torch.stack([torch.stack(list(m.values())) for m in window]).mean(0).tolist()
+                means = self.dist.gather(torch.stack([torch.stack(list(m.values())) for m in window]).mean(0)[None])
                 elapsed = time.perf_counter() - window_start
                 last_record = {
                     "step": self.step,
-                    **dict(zip(window[0].keys(), means, strict=True)),
+                    **dict(zip(window[0].keys(), means.mean(0).tolist(), strict=True)),
                     "images_per_second": len(window) * settings.batch_size / elapsed,
                     "elapsed_seconds": time.perf_counter() - started,
                 }
-                self.log.write(last_record)
+                if self.dist.is_main:
+                    self.log.write(last_record)
                 bar.set_postfix(loss_g=f"{last_record['loss_g']:.3f}", loss_d=f"{last_record['loss_d']:.3f}")
                 window, window_start = [], time.perf_counter()
-            if self.step % settings.sample_every == 0 or self.step == settings.steps:
+            if self.dist.is_main and (self.step % settings.sample_every == 0 or self.step == settings.steps):
                 self.write_samples()
             if self.step % settings.checkpoint_every == 0 or self.step == settings.steps:
                 self.save()
