@@ -44,6 +44,8 @@ class JointAugmentation(torch.nn.Module):
     def forward(
         self, image: Tensor, parts: Tensor | None = None, mask: Tensor | None = None
     ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        if not self.hflip and len(self.transforms) == 1:  # nothing can change: skip the work
+            return image, parts, mask
         keys = ["input"] + (["mask"] if parts is not None else []) + (["mask"] if mask is not None else [])
         sequential = K.AugmentationSequential(*self.transforms, data_keys=keys)
         params = sequential.forward_parameters(image.shape)
