@@ -117,3 +117,9 @@ def test_a_foreign_weights_file_is_refused(tmp_path: Path) -> None:
     embedder.save_pretrained(tmp_path / "attribute.safetensors")
     with pytest.raises(ValueError, match=r"has format None, expected 'semantic-inpaint/inference-v1'"):
         Inpainter.from_checkpoint(tmp_path / "attribute.safetensors")
+
+
+def test_demo_writes_the_comparison_grid(tmp_path: Path) -> None:
+    assert cli.main(["demo", "--out", str(tmp_path / "demo.png"), "--device", "cpu"]) == 0
+    grid = Image.open(tmp_path / "demo.png")
+    assert grid.size == (4 * 130 + 2, 4 * 130 + 2)  # 4 holes x (original | masked | none | full), 128 px + padding

@@ -33,6 +33,9 @@ def test_wheel_contains_the_plugins_and_their_entry_points(tmp_path: Path) -> No
         text = archive.read(entry_points).decode()
     assert {"semantic_inpaint_plugins/attribute.py", "semantic_inpaint_plugins/segmentation.py"} <= names
     assert "semantic_inpaint/core.py" in names
+    demo_files = {"astronaut.png", "full.safetensors", "none.safetensors", "demo_models.json", "README.md"}
+    assert {f"semantic_inpaint/assets/{name}" for name in demo_files} <= names
+    assert wheel.stat().st_size <= 15 * 2**20
     assert "[semantic_inpaint]" in text
     assert "attribute = semantic_inpaint_plugins.attribute" in text
     assert "segmentation = semantic_inpaint_plugins.segmentation" in text

@@ -99,7 +99,7 @@ def main() -> None:
             print(f"  {method:<16} " + "  ".join(f"{k} {v:.4g}" for k, v in scores.items()))
     report["evaluation_seconds"] = time.perf_counter() - started
     write_json(Path(config.results) / "inpainting.json", report)
-    importlib.import_module("05_report").write_report(Path(config.results))
+    importlib.import_module("05_report").write_report(Path(config.results).parent)
 
 
 if __name__ == "__main__":
