@@ -17,6 +17,7 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -48,6 +49,22 @@ def seconds_per_call(function: Callable[[], object], device: torch.device, repea
         function()
     synchronize(device)
     return (time.perf_counter() - started) / repeats
+
+
+def interleaved_medians(
+    functions: dict[str, Callable[[], object]], device: torch.device, repeats: int
+) -> dict[str, float]:
+    """Median seconds per call of each function, calling them in turn ``repeats`` times after a warm-up."""
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for round_ in range(repeats + 2):
+        for name, function in functions.items():
+            synchronize(device)
+            started = time.perf_counter()
+            function()
+            synchronize(device)
+            if round_ >= 2:  # the first two rounds warm up caches and allocators
+                times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def peak_memory_mb(device: torch.device) -> float:
@@ -134,19 +151,22 @@ def measure(res: int, width: int, conditions: bool, batch: int, device: torch.de
             maps, vectors = twin.embed(images_twin[:1] * (1 - m))
             twin.g(images_twin[:1], m, maps, vectors)
 
-    for name, train, infer in (("library", library_step, library_infer), ("twin", twin_train, twin_infer)):
-        reset_peak(device)
-        trainer.model.train()
-        twin.train()
-        step_flops = flops(train)
-        step_seconds = seconds_per_call(train, device, repeats, warmup=2)
-        latency = seconds_per_call(infer, device, repeats, warmup=2)
+    reset_peak(device)
+    sides = {"library": (library_step, library_infer), "twin": (twin_train, twin_infer)}
+    trainer.model.train()
+    twin.train()
+    step_flops = {name: flops(train) for name, (train, _) in sides.items()}
+    # alternate library and twin calls and take medians, so drift of a noisy machine hits both alike
+    step_times = interleaved_medians({name: train for name, (train, _) in sides.items()}, device, repeats)
+    memory = peak_memory_mb(device)
+    latencies = interleaved_medians({name: infer for name, (_, infer) in sides.items()}, device, repeats)
+    for name in sides:
         results[name] = {
-            "train_images_per_second": batch / step_seconds,
-            "inference_ms_per_image": latency * 1000,
-            "peak_memory_mb": peak_memory_mb(device),
-            "train_flops_per_image": step_flops / batch,
-            "achieved_flops_per_second": step_flops / step_seconds,
+            "train_images_per_second": batch / step_times[name],
+            "inference_ms_per_image": latencies[name] * 1000,
+            "peak_memory_mb": memory,
+            "train_flops_per_image": step_flops[name] / batch,
+            "achieved_flops_per_second": step_flops[name] / step_times[name],
         }
     results["library_over_twin_throughput"] = (
         results["library"]["train_images_per_second"] / results["twin"]["train_images_per_second"]
@@ -190,7 +210,7 @@ def main() -> None:
     parser.add_argument("--res", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--markdown", type=Path, default=HERE.parent / "docs" / "performance.md")
     args = parser.parse_args()
