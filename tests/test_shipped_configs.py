@@ -1,0 +1,35 @@
+"""Every config shipped with the examples validates, and its components' options too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from semantic_inpaint.config import EvaluationConfig, RunConfig, load_config
+from semantic_inpaint.registry import get_registry
+from semantic_inpaint.training import PretrainConfig
+from tests.conftest import REPO_ROOT
+
+CONFIGS = sorted((REPO_ROOT / "examples" / "reproduce" / "configs").rglob("*.yaml"))
+KIND = {"01": PretrainConfig, "02": PretrainConfig, "03": RunConfig, "04": EvaluationConfig}
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_shipped_config_is_valid(path: Path) -> None:
+    config = load_config(path, KIND[path.name[:2]])
+    registry = get_registry()
+    if isinstance(config, PretrainConfig):
+        registry.get("embedder", config.embedder.name).validate_options(config.embedder.options)
+    if isinstance(config, RunConfig):
+        model = config.model
+        registry.get("generator", model.generator.name).validate_options(model.generator.options)
+        for condition in model.conditions:
+            registry.get("embedder", condition.embedder.name).validate_options(condition.embedder.options)
+    if isinstance(config, (PretrainConfig, RunConfig)):
+        registry.get("dataset", config.data.name).validate_options(config.data.options)
+
+
+def test_every_scale_has_the_four_steps() -> None:
+    for scale in {p.parent for p in CONFIGS}:
+        assert sorted(p.name[:2] for p in scale.glob("*.yaml")) == ["01", "02", "03", "04"], scale
