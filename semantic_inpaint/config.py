@@ -35,14 +35,24 @@ class StrictModel(BaseModel):
 
 
 class ComponentConfig(StrictModel):
-    """A registered component by name, with the options its factory accepts."""
+    """A registered component by name, with the options its factory accepts.
+
+    Examples:
+        >>> ComponentConfig(name="rectangles", options={"min_fraction": 0.25}).name
+        'rectangles'
+    """
 
     name: str = Field(min_length=1)
     options: dict[str, Any] = Field(default_factory=dict)
 
 
 class ConditionConfig(StrictModel):
-    """One semantic condition: an embedder, its matching discriminator and its weight λ."""
+    """One semantic condition: an embedder, its matching discriminator and its weight λ.
+
+    Examples:
+        >>> ConditionConfig.model_validate({"embedder": {"name": "attribute"}}).weight
+        0.1
+    """
 
     embedder: ComponentConfig
     weight: float = Field(0.1, ge=0, le=100, description="λ of equations (2) and (6)")
@@ -52,7 +62,12 @@ class ConditionConfig(StrictModel):
 
 
 class ModelConfig(StrictModel):
-    """The boosted GAN: generator, global discriminator, conditions and loss weights."""
+    """The boosted GAN: generator, global discriminator, conditions and loss weights.
+
+    Examples:
+        >>> ModelConfig(resolution=128).generator.name, ModelConfig().beta
+        ('dilated', 0.01)
+    """
 
     resolution: int = Field(256, ge=16, le=4096, description="training size in pixels (square)")
     generator: ComponentConfig = Field(default_factory=lambda: ComponentConfig(name="dilated"))
@@ -71,7 +86,12 @@ class ModelConfig(StrictModel):
 
 
 class DataConfig(StrictModel):
-    """A registered dataset by name (``folder``, ``celebahq``, ``synthetic_faces``, ...)."""
+    """A registered dataset by name (``folder``, ``celebahq``, ``synthetic_faces``, ...).
+
+    Examples:
+        >>> DataConfig(name="folder", options={"root": "photos"}).options["root"]
+        'photos'
+    """
 
     name: str = "folder"
     options: dict[str, Any] = Field(default_factory=dict)
@@ -87,7 +107,12 @@ class AugmentConfig(StrictModel):
 
 
 class TrainingConfig(StrictModel):
-    """How to train: optimisation, masks, logging, checkpoints and devices."""
+    """How to train: optimisation, masks, logging, checkpoints and devices.
+
+    Examples:
+        >>> TrainingConfig(output_dir="runs/x", steps=100).masks.name
+        'rectangles'
+    """
 
     output_dir: Path
     steps: int = Field(ge=1, description="number of iterations (one D step then one G step each)")
@@ -148,7 +173,12 @@ class EvaluationConfig(StrictModel):
 
 
 class RunConfig(StrictModel):
-    """A whole training run."""
+    """A whole training run.
+
+    Examples:
+        >>> RunConfig.model_validate({"training": {"output_dir": "runs/x", "steps": 1}}).data.name
+        'folder'
+    """
 
     model: ModelConfig = Field(default_factory=ModelConfig)
     data: DataConfig = Field(default_factory=DataConfig)
@@ -179,7 +209,15 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
 
 
 def load_config(path: str | Path, model: type[ConfigT] = RunConfig) -> ConfigT:  # type: ignore[assignment]
-    """Load and validate a config file (a :class:`RunConfig` unless ``model`` says otherwise)."""
+    """Load and validate a config file (a :class:`RunConfig` unless ``model`` says otherwise).
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "run.yaml"
+        >>> _ = path.write_text("training: {output_dir: runs/x, steps: 5}")
+        >>> load_config(path).training.steps
+        5
+    """
     return model.model_validate(read_config_file(path))
 
 

@@ -31,6 +31,10 @@ class SignalSpec:
 
     Generators and discriminators are built from these, never from embedders themselves,
     so that a network can be constructed (e.g. for loading a checkpoint) without weights.
+
+    Examples:
+        >>> SignalSpec("attribute", "vector", 18)
+        SignalSpec(name='attribute', kind='vector', channels=18)
     """
 
     name: str
@@ -49,6 +53,24 @@ class SemanticEmbedder(nn.Module, ABC):
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``
         - output of :meth:`forward`: ``(B, N)`` in ``[0, 1]`` for ``kind="vector"``,
           ``(B, C, H, W)`` probabilities summing to 1 over ``C`` for ``kind="map"``.
+
+    Examples:
+        A mean-colour vector with one learnable gain:
+
+        >>> class MeanColour(SemanticEmbedder):
+        ...     kind, target_key = "vector", "attributes"
+        ...     def __init__(self, *, weights=None):
+        ...         super().__init__("mean_colour", 3)
+        ...         self.gain = nn.Parameter(torch.ones(1))
+        ...     def logits(self, image):
+        ...         return image.mean(dim=(2, 3)) * self.gain
+        ...     def activate(self, logits):
+        ...         return (logits + 1) / 2
+        ...     def pretrain_loss(self, image, target):
+        ...         return (self.logits(image) - target).square().mean()
+        >>> MeanColour()(torch.zeros(2, 3, 8, 8))
+        tensor([[0.5000, 0.5000, 0.5000],
+                [0.5000, 0.5000, 0.5000]], grad_fn=<DivBackward0>)
     """
 
     kind: ClassVar[SignalKind]
@@ -135,6 +157,12 @@ class InpaintGenerator(nn.Module, ABC):
         - mask: ``(B, 1, H, W)`` in ``{0, 1}``, 1 = missing
         - output: ``(B, 3, H, W)`` in ``[-1, 1]``, the raw prediction for every pixel
           (see :func:`composite` to keep the known pixels).
+
+    Examples:
+        >>> from semantic_inpaint.models import DilatedGenerator
+        >>> generator = DilatedGenerator(resolution=32, width=4, signals=(SignalSpec("a", "vector", 2),))
+        >>> generator(torch.zeros(1, 3, 32, 32), torch.ones(1, 1, 32, 32), {"a": torch.rand(1, 2)}).shape
+        torch.Size([1, 3, 32, 32])
     """
 
     #: height and width of an input must be a multiple of this
@@ -176,6 +204,12 @@ class ConditionalDiscriminator(nn.Module, ABC):
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``
         - condition: the signal matching :attr:`signal` (``None`` when unconditioned)
         - output: ``(B,)`` logits (larger = more real / better matching)
+
+    Examples:
+        >>> from semantic_inpaint.models import ConvDiscriminator
+        >>> matching = ConvDiscriminator(resolution=32, width=4, signal=SignalSpec("s", "map", 3))
+        >>> matching(torch.zeros(2, 3, 32, 32), torch.rand(2, 3, 32, 32)).shape
+        torch.Size([2])
     """
 
     def __init__(self, signal: SignalSpec | None = None) -> None:
@@ -201,6 +235,12 @@ class MatchingLoss(ABC):
     Matching-aware scheme (Reed et al. 2016): the positive pair is (real, right signal);
     the negatives are (fake, right signal) and (real, mismatched signal). The global
     discriminator has no mismatched pair (``real_wrong=None``).
+
+    Examples:
+        >>> from semantic_inpaint.losses import HingeMatchingLoss
+        >>> logits = torch.tensor([2.0, -2.0])
+        >>> HingeMatchingLoss().discriminator_loss(logits, -logits, -logits)
+        tensor(4.5000)
     """
 
     name: ClassVar[str]

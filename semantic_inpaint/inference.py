@@ -102,8 +102,15 @@ class Inpainter:
     """A trained model ready to fill holes.
 
     Examples:
-        >>> inpainter = Inpainter.from_checkpoint("runs/demo/checkpoints/last.pt")  # doctest: +SKIP
-        >>> filled = inpainter.inpaint(Image.open("in.png"), Image.open("mask.png"))  # doctest: +SKIP
+        >>> from importlib import resources
+        >>> with resources.as_file(resources.files("semantic_inpaint") / "assets") as assets:
+        ...     inpainter = Inpainter.from_checkpoint(assets / "full.safetensors", device="cpu")
+        ...     photo = Image.open(assets / "astronaut.png")
+        >>> hole = Image.new("L", photo.size, 0)
+        >>> hole.paste(255, (40, 40, 90, 70))
+        >>> filled = inpainter.inpaint(photo, hole)  # PIL in, PIL out
+        >>> filled.size, filled.getpixel((0, 0)) == photo.convert("RGB").getpixel((0, 0))
+        ((128, 128), True)
     """
 
     def __init__(self, model: BoostedGAN, device: torch.device | str = "cpu") -> None:

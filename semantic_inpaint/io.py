@@ -59,7 +59,19 @@ def read_rgb_image(path: str | Path) -> Image.Image:
 
 
 def save_weights(module: nn.Module, path: str | Path, metadata: Mapping[str, Any]) -> None:
-    """Save ``module``'s state dict as safetensors with JSON-encoded ``metadata``."""
+    """Save ``module``'s state dict as safetensors with JSON-encoded ``metadata``.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "linear.safetensors"
+        >>> save_weights(nn.Linear(2, 1), path, {"architecture": "linear-2-1"})
+        >>> target = nn.Linear(2, 1)
+        >>> load_weights(target, path, {"architecture": "linear-2-1"})
+        >>> load_weights(target, path, {"architecture": "linear-3-1"})
+        Traceback (most recent call last):
+        ...
+        ValueError: weights: ... was saved for architecture='linear-2-1', expected architecture='linear-3-1'
+    """
     tensors = {name: tensor.detach().contiguous().cpu() for name, tensor in module.state_dict().items()}
     encoded = {key: json.dumps(value, sort_keys=True) for key, value in metadata.items()}
     with atomic_path(path) as temporary:
@@ -76,6 +88,9 @@ def read_weights_metadata(path: str | Path) -> dict[str, Any]:
 
 def load_weights(module: nn.Module, path: str | Path, expected: Mapping[str, Any]) -> None:
     """Load safetensors weights into ``module`` after checking their metadata.
+
+    Examples:
+        See :func:`save_weights`.
 
     Args:
         module: the network to fill.

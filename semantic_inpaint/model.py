@@ -24,7 +24,16 @@ from semantic_inpaint.registry import Registry, get_registry
 
 
 class Condition(nn.Module):
-    """One semantic signal: a frozen embedder, its matching discriminator and weight λ."""
+    """One semantic signal: a frozen embedder, its matching discriminator and weight λ.
+
+    Examples:
+        >>> from semantic_inpaint.models import ConvDiscriminator
+        >>> from semantic_inpaint.registry import get_registry
+        >>> embedder = get_registry().build("embedder", "attribute", {"num_attributes": 3, "width": 4})
+        >>> condition = Condition(embedder, ConvDiscriminator(resolution=32, width=4, signal=embedder.spec), 0.1)
+        >>> condition.train().embedder.training, condition.discriminator.training
+        (False, True)
+    """
 
     def __init__(self, embedder: SemanticEmbedder, discriminator: ConditionalDiscriminator, weight: float) -> None:
         super().__init__()

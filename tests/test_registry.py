@@ -153,3 +153,17 @@ def test_plugins_command_shows_entry_point_plugins(entry_point_plugin: Path, cap
     assert cli.main(["plugins"]) == 0
     assert "colour_histogram" in capsys.readouterr().out
     monkeypatch.setattr(registry, "_default_registry", None)
+
+
+def test_every_public_name_has_a_docstring_with_an_example() -> None:
+    import inspect
+
+    import semantic_inpaint
+
+    missing = [
+        name
+        for name in semantic_inpaint.__all__
+        if name != "hookimpl" and ">>>" not in (inspect.getdoc(getattr(semantic_inpaint, name)) or "")
+        and "Examples:\n    See" not in (inspect.getdoc(getattr(semantic_inpaint, name)) or "")
+    ]
+    assert not missing, f"public names without an example: {missing}"

@@ -62,8 +62,14 @@ class Trainer:
             folder that already holds checkpoints is an error (nothing is overwritten).
 
     Examples:
-        >>> trainer = Trainer(config)          # doctest: +SKIP
-        >>> summary = trainer.fit()            # doctest: +SKIP
+        >>> import tempfile
+        >>> config = RunConfig.model_validate({
+        ...     "model": {"resolution": 32, "generator": {"name": "dilated", "options": {"width": 4}},
+        ...               "discriminator": {"name": "conv", "options": {"width": 4}}},
+        ...     "data": {"name": "synthetic_faces", "options": {"length": 8}},
+        ...     "training": {"output_dir": tempfile.mkdtemp(), "steps": 2, "batch_size": 4, "device": "cpu"}})
+        >>> Trainer(config).fit(progress=False)["step"]
+        2
     """
 
     def __init__(self, config: RunConfig, *, registry: Registry | None = None, resume: bool = False) -> None:
