@@ -163,7 +163,8 @@ def test_every_public_name_has_a_docstring_with_an_example() -> None:
     missing = [
         name
         for name in semantic_inpaint.__all__
-        if name != "hookimpl" and ">>>" not in (inspect.getdoc(getattr(semantic_inpaint, name)) or "")
+        if name != "hookimpl"
+        and ">>>" not in (inspect.getdoc(getattr(semantic_inpaint, name)) or "")
         and "Examples:\n    See" not in (inspect.getdoc(getattr(semantic_inpaint, name)) or "")
     ]
     assert not missing, f"public names without an example: {missing}"
