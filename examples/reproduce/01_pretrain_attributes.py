@@ -10,11 +10,8 @@ attribute predicted as its most frequent class in the training split).
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import torch
-from common import best_device, build_dataset, pretrain_then_evaluate
+from common import best_device, build_dataset, run_pretraining_script
 
 
 def evaluate(embedder, config):
@@ -30,12 +27,7 @@ def evaluate(embedder, config):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--results", type=Path, required=True)
-    parser.add_argument("--force", action="store_true", help="pretrain again even if the weights exist")
-    args = parser.parse_args()
-    report = pretrain_then_evaluate(args.config, args.results, evaluate, args.force)["validation"]
+    report = run_pretraining_script(__doc__, evaluate)
     print(f"{'attribute':<22} {'accuracy':>9} {'majority':>9}")
     for name, scores in report["per_attribute"].items():
         print(f"{name:<22} {scores['accuracy']:>9.3f} {scores['majority_baseline']:>9.3f}")

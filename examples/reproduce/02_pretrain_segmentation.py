@@ -7,10 +7,7 @@
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
-from common import best_device, build_dataset, pretrain_then_evaluate
+from common import best_device, build_dataset, run_pretraining_script
 
 
 def evaluate(embedder, config):
@@ -22,12 +19,7 @@ def evaluate(embedder, config):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--results", type=Path, required=True)
-    parser.add_argument("--force", action="store_true", help="pretrain again even if the weights exist")
-    args = parser.parse_args()
-    report = pretrain_then_evaluate(args.config, args.results, evaluate, args.force)["validation"]
+    report = run_pretraining_script(__doc__, evaluate)
     for name, iou in report["per_class_iou"].items():
         print(f"{name:<14} IoU {iou:.3f}")
     print(f"{'mIoU':<14}     {report['miou']:.3f}   (pixel accuracy {report['pixel_accuracy']:.3f})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 from collections.abc import Callable
@@ -78,3 +79,15 @@ def pretrain_then_evaluate(
     }
     write_json(results / f"{config.embedder.name}.json", report)
     return report
+
+
+def run_pretraining_script(
+    description: str | None, evaluate: Callable[[SemanticEmbedder, PretrainConfig], dict[str, Any]]
+) -> dict[str, Any]:
+    """The command line of steps 1 and 2: parse ``--config --results [--force]``, run, return the report."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--force", action="store_true", help="pretrain again even if the weights exist")
+    args = parser.parse_args()
+    return pretrain_then_evaluate(args.config, args.results, evaluate, args.force)["validation"]
