@@ -68,6 +68,16 @@ def attribute_tensor(table: dict[str, list[int]], keys: list[str], columns: list
     return (torch.tensor([[table[key][c] for c in columns] for key in keys]) > 0).float()
 
 
+def numbered_images(table: dict[str, list[int]], folder: Path, first: int, last: int | None, layout: str) -> list[int]:
+    """Sorted numbers ``first..last`` of the attribute table whose ``{n}.jpg`` is in ``folder``."""
+    numbers = sorted(int(Path(key).stem) for key in table)
+    numbers = [n for n in numbers if n >= first and (last is None or n <= last) and (folder / f"{n}.jpg").is_file()]
+    if not numbers:
+        upper = last if last is not None else "end"
+        raise FileNotFoundError(f"root: no images numbered {first}..{upper} in {folder}; expected {layout}")
+    return numbers
+
+
 class CelebAHQ(ImageRecords):
     """CelebA-HQ resized copies with attributes and derived part maps (the shared-data layout).
 
@@ -106,14 +116,7 @@ class CelebAHQ(ImageRecords):
         table_path = root / "attributes.txt" if (root / "attributes.txt").exists() else root.parent / "attributes.txt"
         names, table = read_attribute_table(table_path, self.LAYOUT)
         columns = select_names(names, attributes, "attributes")
-        numbers = sorted(int(Path(key).stem) for key in table)
-        numbers = [n for n in numbers if n >= first and (last is None or n <= last)]
-        numbers = [n for n in numbers if (root / "images" / f"{n}.jpg").is_file()]
-        if not numbers:
-            upper = last if last is not None else "end"
-            raise FileNotFoundError(
-                f"root: no images numbered {first}..{upper} in {root / 'images'}; expected {self.LAYOUT}"
-            )
+        numbers = numbered_images(table, root / "images", first, last, self.LAYOUT)
         self.numbers = numbers
         super().__init__(
             [root / "images" / f"{n}.jpg" for n in numbers],
@@ -165,8 +168,7 @@ class CelebAMaskHQ(ImageRecords):
             else None
         )
         columns = select_names(names, attributes, "attributes")
-        numbers = sorted(int(Path(key).stem) for key in table)
-        numbers = [n for n in numbers if n >= first and (last is None or n <= last) and (images / f"{n}.jpg").is_file()]
+        numbers = numbered_images(table, images, first, last, self.LAYOUT)
 
         def read_parts(index: int):
             number = numbers[index]
@@ -177,7 +179,7 @@ class CelebAMaskHQ(ImageRecords):
             [images / f"{n}.jpg" for n in numbers],
             resolution,
             layout=self.LAYOUT,
-            attributes=attribute_tensor(table, [f"{n}.jpg" for n in numbers], columns) if numbers else None,
+            attributes=attribute_tensor(table, [f"{n}.jpg" for n in numbers], columns),
             attribute_names=[names[c] for c in columns],
             read_labels=read_parts if parts else None,
             class_names=("background", *CELEBAMASK_PARTS) if parts else (),
