@@ -100,6 +100,9 @@ def test_places365_keeps_only_the_chosen_categories(tmp_path: Path) -> None:
     assert dataset.category_names == ["/b/beach", "/c/canyon"] or dataset.category_names == ["/c/canyon", "/b/beach"]
     with pytest.raises(ValueError, match=r"categories: unknown names \['desert'\]"):
         Places365(tmp_path, resolution=16, categories=["desert"])
+    assert len(Places365(tmp_path, resolution=16, first=1, last=1)) == 1
+    with pytest.raises(ValueError, match=r"first, last: no train images of the chosen categories at positions 5"):
+        Places365(tmp_path, resolution=16, first=5)
 
 
 def test_ade20k_reads_annotation_pngs(tmp_path: Path) -> None:

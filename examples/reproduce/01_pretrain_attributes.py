@@ -22,7 +22,11 @@ def evaluate(embedder, config):
     train_labels = getattr(train, "attribute_values", None)
     if train_labels is None:
         train_labels = torch.stack([train[i]["attributes"] for i in range(len(train))])
-    names = embedder.options.get("attribute_names") or [f"attribute_{i}" for i in range(embedder.channels)]
+    names = (
+        embedder.options.get("attribute_names")
+        or getattr(validation, "attribute_names", None)
+        or [f"attribute_{i}" for i in range(embedder.channels)]
+    )
     return evaluate_attributes(embedder, validation, train_labels, names, device=best_device())
 
 

@@ -27,6 +27,8 @@ class Places365(ImageRecords):
         categories: category names as in the file (``/a/airfield``) or without the prefix
             (``airfield``); ``None`` keeps all 365.
         split: ``train`` or ``val``.
+        first, last: inclusive range of positions (0-based, listing order) among the split's
+            images of the chosen categories, to carve separate query and gallery sets.
     """
 
     LAYOUT = (
@@ -41,6 +43,8 @@ class Places365(ImageRecords):
         resolution: int,
         categories: list[str] | None = None,
         split: Literal["train", "val"] = "train",
+        first: Annotated[int, Field(ge=0)] = 0,
+        last: Annotated[int, Field(ge=0)] | None = None,
     ) -> None:
         root = Path(root)
         lines = require(root / "categories_places365.txt", "root", self.LAYOUT).read_text().splitlines()
@@ -55,6 +59,9 @@ class Places365(ImageRecords):
         )
         records = [line.split() for line in require(root / listing, "split", self.LAYOUT).read_text().splitlines()]
         records = [(path.lstrip("/"), int(label)) for path, label in records if int(label) in remap]
+        records = records[first : None if last is None else last + 1]
+        if not records:
+            raise ValueError(f"first, last: no {split} images of the chosen categories at positions {first}..{last}")
         super().__init__(
             [root / folder / path for path, _ in records],
             resolution,
