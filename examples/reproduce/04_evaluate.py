@@ -65,6 +65,7 @@ def main() -> None:
         database = build_dataset(retrieval.database, config.resolution)
     dataset = build_dataset(config.data, config.resolution)
 
+    runs = {name: load_config(path.parent.parent / "config.yaml") for name, path in checkpoints.items()}
     report: dict = {
         "config": str(args.config),
         "hardware": hardware(),
@@ -73,8 +74,9 @@ def main() -> None:
         "train_seconds": {
             name: last_elapsed_seconds(path.parent.parent / "metrics.jsonl") for name, path in checkpoints.items()
         },
-        "train_steps": {
-            name: load_config(path.parent.parent / "config.yaml").training.steps for name, path in checkpoints.items()
+        "train_steps": {name: run.training.steps for name, run in runs.items()},
+        "condition_weights": {
+            name: {c.embedder.name: c.weight for c in run.model.conditions} for name, run in runs.items()
         },
         "masks": {},
     }

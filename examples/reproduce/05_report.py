@@ -38,13 +38,14 @@ def minutes(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds / 60:.1f} min"
 
 
+def cells(scores: dict[str, float], columns: Columns) -> list[str]:
+    """The formatted value of each column, or a dash where the method has no such score."""
+    return [format(scores[key], spec) if key in scores else "—" for key, _, spec in columns]
+
+
 def method_table(title: str, scores: dict[str, dict[str, float]], columns: Columns, names: list[str]) -> str:
     """A markdown section: one row per method in ``names`` that has scores."""
-    rows = [
-        [name, *(format(scores[name][key], spec) if key in scores[name] else "—" for key, _, spec in columns)]
-        for name in names
-        if name in scores
-    ]
+    rows = [[name, *cells(scores[name], columns)] for name in names if name in scores]
     return f"#### {title}\n\n" + table(["method", *(column for _, column, _ in columns)], rows)
 
 
@@ -103,11 +104,24 @@ def inpainting_sections(folder: Path) -> list[str]:
             parts.append(
                 method_table(f"Table III — retrieval mAP, {mask} masks", scores, RETRIEVAL_COLUMNS, main_methods)
             )
-        if ablations:
-            columns = PIXEL_COLUMNS[2:] + SEMANTIC_COLUMNS
-            variants = ["none", *ablations, "full"]
-            parts.append(method_table(f"Table II — ablation of λa, λs ({mask} masks)", scores, columns, variants))
+        if ablations and "condition_weights" in data:
+            parts.append(ablation_table(f"Table II — ablation of λa, λs ({mask} masks)", scores, data))
     return parts
+
+
+def ablation_table(title: str, scores: dict[str, dict[str, float]], data: dict[str, Any]) -> str:
+    """Table II: one row per trained model, keyed and sorted by its (λa, λs)."""
+    columns = PIXEL_COLUMNS[2:] + SEMANTIC_COLUMNS
+    weights = {
+        name: (w.get("attribute", 0.0), w.get("segmentation", 0.0))
+        for name, w in data["condition_weights"].items()
+        if name in scores
+    }
+    rows = [
+        [f"{a:g}", f"{s:g}", name, *cells(scores[name], columns)]
+        for name, (a, s) in sorted(weights.items(), key=lambda item: item[1])
+    ]
+    return f"#### {title}\n\n" + table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
 
 
 def write_report(results_root: Path = RESULTS_ROOT, output: Path = OUTPUT) -> None:
