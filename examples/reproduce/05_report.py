@@ -11,6 +11,7 @@ semantic-consistency table for each scale, with the hardware and the time each r
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,29 @@ def ablation_table(title: str, scores: dict[str, dict[str, float]], data: dict[s
     return f"#### {title}\n\n" + table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
 
 
+def summary_section(folder: Path) -> list[str]:
+    """The headline comparisons of a scale, each with both numbers and their difference."""
+    lines = []
+    if (folder / "attribute.json").exists():
+        report = json.loads((folder / "attribute.json").read_text())["validation"]
+        accuracy, baseline = report["mean_accuracy"], report["mean_majority_baseline"]
+        lines.append(f"attribute embedder: mean accuracy {accuracy:.3f} vs majority baseline {baseline:.3f}")
+    if (folder / "segmentation.json").exists():
+        report = json.loads((folder / "segmentation.json").read_text())["validation"]
+        lines.append(f"segmentation embedder: mIoU {report['miou']:.3f}")
+    if (folder / "inpainting.json").exists():
+        center = json.loads((folder / "inpainting.json").read_text())["masks"].get("center", {})
+        against_none = [PIXEL_COLUMNS[2], *SEMANTIC_COLUMNS, *RETRIEVAL_COLUMNS]
+        comparisons = [("telea", *PIXEL_COLUMNS[2]), *(("none", *column) for column in against_none)]
+        for peer, key, title, spec in comparisons:
+            if "full" in center and peer in center and key in center["full"]:
+                full, other = center["full"][key], center[peer][key]
+                lines.append(
+                    f"centred masks, {title}: full {full:{spec}} vs {peer} {other:{spec}} ({full - other:+{spec}})"
+                )
+    return ["### Summary\n\n" + "".join(f"- {line}\n" for line in lines)] if lines else []
+
+
 def write_report(results_root: Path = RESULTS_ROOT, output: Path = OUTPUT) -> None:
     """Render every scale's results under ``results_root`` into ``output``."""
     sections: list[str] = [
@@ -134,8 +158,9 @@ def write_report(results_root: Path = RESULTS_ROOT, output: Path = OUTPUT) -> No
         "with no conditions, `aX_sY` the ablations with λa = X, λs = Y; all trained with the same "
         "budget. `masked` is the input with holes filled with zeros.\n",
     ]
-    for folder in sorted(p for p in Path(results_root).iterdir() if p.is_dir()):
-        body = embedder_sections(folder) + inpainting_sections(folder)
+    folders = [p for p in Path(results_root).iterdir() if p.is_dir()]
+    for folder in sorted(folders, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]):
+        body = summary_section(folder) + embedder_sections(folder) + inpainting_sections(folder)
         if body:
             sections.append(f"## Scale `{folder.name}`\n")
             sections.extend(body)

@@ -1,0 +1,53 @@
+"""docs/results.md is generated from the saved results JSON, and Table II is ordered by (λa, λs)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+from tests.conftest import REPO_ROOT
+
+REPRODUCE = REPO_ROOT / "examples" / "reproduce"
+
+
+def load_report_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("report", REPRODUCE / "05_report.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_results_page_matches_the_saved_json(tmp_path: Path) -> None:
+    output = tmp_path / "results.md"
+    load_report_module().write_report(REPRODUCE / "results", output)
+    assert output.read_text() == (REPO_ROOT / "docs" / "results.md").read_text(), (
+        "docs/results.md is stale: run python examples/reproduce/05_report.py"
+    )
+
+
+def test_table_two_rows_are_sorted_by_the_condition_weights(tmp_path: Path) -> None:
+    weights = {"full": (0.1, 0.1), "none": None, "a1_s0": (1.0, 0.0), "a0_s0.01": (0.0, 0.01)}
+    scores = {name: {"psnr": 20.0 + i, "ssim": 0.5, "part_miou": 0.6} for i, name in enumerate(weights)}
+    data = {
+        "config": "c.yaml",
+        "hardware": "test",
+        "images": 3,
+        "evaluation_seconds": 6.0,
+        "retrieval_extractor": None,
+        "train_seconds": dict.fromkeys(weights, 60.0),
+        "train_steps": dict.fromkeys(weights, 10),
+        "condition_weights": {
+            name: {} if w is None else {"attribute": w[0], "segmentation": w[1]} for name, w in weights.items()
+        },
+        "masks": {"center": scores},
+    }
+    (tmp_path / "results" / "tiny").mkdir(parents=True)
+    (tmp_path / "results" / "tiny" / "inpainting.json").write_text(json.dumps(data))
+    load_report_module().write_report(tmp_path / "results", tmp_path / "results.md")
+    page = (tmp_path / "results.md").read_text()
+    table_two = page.split("Table II")[1].splitlines()[4:8]
+    assert [row.split("|")[3].strip() for row in table_two] == ["none", "a0_s0.01", "full", "a1_s0"]
+    assert table_two[3].split("|")[4].strip() == "22.00"  # a1_s0's PSNR, from the JSON
