@@ -50,11 +50,19 @@ def method_table(title: str, scores: dict[str, dict[str, float]], columns: Colum
     return f"#### {title}\n\n" + table(["method", *(column for _, column, _ in columns)], rows)
 
 
-def embedder_sections(folder: Path) -> list[str]:
+Results = dict[str, dict[str, Any]]  # "attribute" / "segmentation" / "inpainting" -> that step's JSON
+
+
+def read_results(folder: Path) -> Results:
+    """The JSON files that steps 1, 2 and 4 wrote into one scale's folder, by step name."""
+    paths = {name: folder / f"{name}.json" for name in ("attribute", "segmentation", "inpainting")}
+    return {name: json.loads(path.read_text()) for name, path in paths.items() if path.exists()}
+
+
+def embedder_sections(results: Results) -> list[str]:
     parts = []
-    attribute = folder / "attribute.json"
-    if attribute.exists():
-        data = json.loads(attribute.read_text())
+    if "attribute" in results:
+        data = results["attribute"]
         report = data["validation"]
         rows = [
             [name, f"{s['accuracy']:.3f}", f"{s['majority_baseline']:.3f}"]
@@ -66,9 +74,8 @@ def embedder_sections(folder: Path) -> list[str]:
             f"{data['steps']} steps in {minutes(data['train_seconds'])} on {data['hardware']}. "
             f"Config `{data['config']}`.\n\n" + table(["attribute", "accuracy", "majority baseline"], rows)
         )
-    segmentation = folder / "segmentation.json"
-    if segmentation.exists():
-        data = json.loads(segmentation.read_text())
+    if "segmentation" in results:
+        data = results["segmentation"]
         report = data["validation"]
         rows = [[name, f"{iou:.3f}"] for name, iou in report["per_class_iou"].items()]
         rows.append(["**mIoU**", f"**{report['miou']:.3f}**"])
@@ -81,13 +88,12 @@ def embedder_sections(folder: Path) -> list[str]:
     return parts
 
 
-def inpainting_sections(folder: Path) -> list[str]:
-    path = folder / "inpainting.json"
-    if not path.exists():
+def inpainting_sections(results: Results) -> list[str]:
+    if "inpainting" not in results:
         return []
-    data = json.loads(path.read_text())
+    data = results["inpainting"]
     trained = list(data["train_seconds"])
-    ablations = sorted(name for name in trained if name.startswith("a"))
+    has_ablations = any(name.startswith("a") for name in trained)
     main_methods = ["masked", "telea", "navier_stokes", "none", "full"]
     parts = [
         f"### Inpainting on {data['images']} held-out images\n\n"
@@ -105,7 +111,7 @@ def inpainting_sections(folder: Path) -> list[str]:
             parts.append(
                 method_table(f"Table III — retrieval mAP, {mask} masks", scores, RETRIEVAL_COLUMNS, main_methods)
             )
-        if ablations and "condition_weights" in data:
+        if has_ablations:
             parts.append(ablation_table(f"Table II — ablation of λa, λs ({mask} masks)", scores, data))
     return parts
 
@@ -125,18 +131,18 @@ def ablation_table(title: str, scores: dict[str, dict[str, float]], data: dict[s
     return f"#### {title}\n\n" + table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
 
 
-def summary_section(folder: Path) -> list[str]:
+def summary_section(results: Results) -> list[str]:
     """The headline comparisons of a scale, each with both numbers and their difference."""
     lines = []
-    if (folder / "attribute.json").exists():
-        report = json.loads((folder / "attribute.json").read_text())["validation"]
+    if "attribute" in results:
+        report = results["attribute"]["validation"]
         accuracy, baseline = report["mean_accuracy"], report["mean_majority_baseline"]
         lines.append(f"attribute embedder: mean accuracy {accuracy:.3f} vs majority baseline {baseline:.3f}")
-    if (folder / "segmentation.json").exists():
-        report = json.loads((folder / "segmentation.json").read_text())["validation"]
+    if "segmentation" in results:
+        report = results["segmentation"]["validation"]
         lines.append(f"segmentation embedder: mIoU {report['miou']:.3f}")
-    if (folder / "inpainting.json").exists():
-        center = json.loads((folder / "inpainting.json").read_text())["masks"].get("center", {})
+    if "inpainting" in results:
+        center = results["inpainting"]["masks"].get("center", {})
         against_none = [PIXEL_COLUMNS[2], *SEMANTIC_COLUMNS, *RETRIEVAL_COLUMNS]
         comparisons = [("telea", *PIXEL_COLUMNS[2]), *(("none", *column) for column in against_none)]
         for peer, key, title, spec in comparisons:
@@ -160,7 +166,8 @@ def write_report(results_root: Path = RESULTS_ROOT, output: Path = OUTPUT) -> No
     ]
     folders = [p for p in Path(results_root).iterdir() if p.is_dir()]
     for folder in sorted(folders, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]):
-        body = summary_section(folder) + embedder_sections(folder) + inpainting_sections(folder)
+        results = read_results(folder)
+        body = summary_section(results) + embedder_sections(results) + inpainting_sections(results)
         if body:
             sections.append(f"## Scale `{folder.name}`\n")
             sections.extend(body)
