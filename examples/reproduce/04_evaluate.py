@@ -65,15 +65,14 @@ def main() -> None:
         database = build_dataset(retrieval.database, config.resolution)
     dataset = build_dataset(config.data, config.resolution)
 
-    runs = {name: load_config(path.parent.parent / "config.yaml") for name, path in checkpoints.items()}
+    run_folders = {name: path.parent.parent for name, path in checkpoints.items()}  # RUN/checkpoints/last.pt
+    runs = {name: load_config(folder / "config.yaml") for name, folder in run_folders.items()}
     report: dict = {
         "config": str(args.config),
         "hardware": hardware(),
         "images": len(dataset),
         "retrieval_extractor": getattr(extractor, "name", None),
-        "train_seconds": {
-            name: last_elapsed_seconds(path.parent.parent / "metrics.jsonl") for name, path in checkpoints.items()
-        },
+        "train_seconds": {name: last_elapsed_seconds(folder / "metrics.jsonl") for name, folder in run_folders.items()},
         "train_steps": {name: run.training.steps for name, run in runs.items()},
         "condition_weights": {
             name: {c.embedder.name: c.weight for c in run.model.conditions} for name, run in runs.items()
