@@ -37,6 +37,10 @@ def test_resume_continues_identically(tmp_path: Path) -> None:
     assert [json.loads(line)["loss_g"] for line in resumed_log] == pytest.approx(
         [json.loads(line)["loss_g"] for line in straight_log], abs=1e-6
     )
+    clock = [json.loads(line)["elapsed_seconds"] for line in resumed_log]
+    assert clock == sorted(clock), f"the training clock restarted on resume: {clock}"
+    interrupted_seconds = load_checkpoint(tmp_path / "resumed" / "checkpoints" / "step_000002.pt")["elapsed_seconds"]
+    assert clock[-1] > interrupted_seconds > 0
 
 
 def test_run_writes_config_metrics_samples_and_checkpoints(tmp_path: Path) -> None:

@@ -114,6 +114,7 @@ class Trainer:
         )
         self.scaler_g, self.scaler_d = grad_scaler(self.device, settings.amp), grad_scaler(self.device, settings.amp)
         self.step = 0
+        self.elapsed_seconds = 0.0  # training time so far, carried across resumes by the checkpoint
         last = self.checkpoint_dir / "last.pt"
         if resume:
             self.load(last)
@@ -136,6 +137,7 @@ class Trainer:
         return {
             "format": CHECKPOINT_FORMAT,
             "step": self.step,
+            "elapsed_seconds": self.elapsed_seconds,
             "config": self.config.model_dump_json(),
             "model": self.model.state_dict(),
             "optimizer_g": self.optimizer_g.state_dict(),
@@ -171,6 +173,8 @@ class Trainer:
         self.optimizer_g.load_state_dict(payload["optimizer_g"])
         self.optimizer_d.load_state_dict(payload["optimizer_d"])
         self.step = int(payload["step"])
+        # Checkpoints written before the clock was saved lack it: their time restarts at zero.
+        self.elapsed_seconds = float(payload.get("elapsed_seconds", 0.0))
 
     # ------------------------------------------------------------------ one iteration
     def _set_discriminators_trainable(self, trainable: bool) -> None:
@@ -262,7 +266,8 @@ class Trainer:
         window: list[dict[str, Tensor]] = []
         last_record: dict[str, Any] = {"step": self.step}
         self.model.train()
-        started, window_start = time.perf_counter(), time.perf_counter()
+        started = time.perf_counter() - self.elapsed_seconds
+        window_start = time.perf_counter()
         show = progress and self.dist.is_main
         bar = tqdm(total=settings.steps, initial=self.step, disable=not show, desc="train", unit="step")
         while self.step < settings.steps:
@@ -273,6 +278,7 @@ class Trainer:
             with value_checks(False):
                 window.append(self.train_step(image.to(self.device, non_blocking=True)))
             self.step += 1
+            self.elapsed_seconds = time.perf_counter() - started
             bar.update(1)
             if self.step % settings.log_every == 0 or self.step == settings.steps:
                 means = self.dist.gather(torch.stack([torch.stack(list(m.values())) for m in window]).mean(0)[None])
@@ -281,7 +287,7 @@ class Trainer:
                     "step": self.step,
                     **dict(zip(window[0].keys(), means.mean(0).tolist(), strict=True)),
                     "images_per_second": len(window) * settings.batch_size / elapsed,
-                    "elapsed_seconds": time.perf_counter() - started,
+                    "elapsed_seconds": self.elapsed_seconds,
                 }
                 if self.dist.is_main:
                     self.log.write(last_record)
