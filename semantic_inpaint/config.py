@@ -138,6 +138,13 @@ class TrainingConfig(StrictModel):
     checkpoint_every: int = Field(100, ge=1)
     keep_checkpoints: int = Field(2, ge=1, description="step checkpoints kept besides last.pt")
     sample_count: int = Field(8, ge=1, le=64)
+    recalibration_batches: int = Field(
+        32,
+        ge=0,
+        le=100_000,
+        description="training batches whose average replaces the BatchNorm running statistics before every "
+        "sample grid and checkpoint, so eval mode computes what training did (0: keep the moving averages)",
+    )
 
 
 class RetrievalConfig(StrictModel):

@@ -34,14 +34,15 @@ def export_for_inference(checkpoint: str | Path, output: str | Path, *, half: bo
     """Write the parts of a training checkpoint that inference needs, as safetensors.
 
     Keeps the generator and the embedders (the discriminators and optimiser states are only
-    needed to train), optionally in float16, with the run's config in the metadata. The
+    needed to train), optionally with float16 weights (BatchNorm statistics stay float32),
+    with the run's config in the metadata. The
     result loads with :meth:`Inpainter.from_checkpoint` and executes no code when read.
     """
     from safetensors.torch import save_file
 
     payload = load_checkpoint(checkpoint)
     state = {
-        name: (tensor.half() if half and tensor.is_floating_point() else tensor).contiguous()
+        name: (tensor.half() if half and _halvable(name, tensor) else tensor).contiguous()
         for name, tensor in payload["model"].items()
         if name.startswith("generator.") or ".embedder." in name
     }
@@ -49,6 +50,12 @@ def export_for_inference(checkpoint: str | Path, output: str | Path, *, half: bo
     with atomic_path(output) as temporary:
         save_file(state, str(temporary), metadata={k: json.dumps(v) for k, v in metadata.items()})
     return Path(output)
+
+
+def _halvable(name: str, tensor: Tensor) -> bool:
+    """Weights may go to float16; normalisation statistics stay float32 (tiny, and a variance
+    near zero in float16 would turn rounding of the mean into visible error)."""
+    return tensor.is_floating_point() and not name.endswith(("running_mean", "running_var"))
 
 
 def _load_inference_file(path: Path) -> tuple[RunConfig, dict[str, Tensor]]:

@@ -21,6 +21,7 @@ from semantic_inpaint.config import (
 )
 from semantic_inpaint.core import SemanticEmbedder
 from semantic_inpaint.registry import Registry, get_registry
+from semantic_inpaint.training.normalization import recalibrate_batch_norm
 from semantic_inpaint.training.runtime import (
     JsonlLog,
     autocast,
@@ -52,6 +53,13 @@ class PretrainConfig(StrictModel):
     flip_label_pairs: list[tuple[int, int]] = Field(
         default_factory=list,
         description="part ids swapped by a horizontal flip, e.g. [[2, 3], [4, 5]]",
+    )
+    recalibration_batches: int = Field(
+        32,
+        ge=0,
+        le=100_000,
+        description="training batches whose average replaces the BatchNorm running statistics before the weights "
+        "are saved, so eval mode computes what training did (0: keep the moving averages)",
     )
 
 
@@ -119,5 +127,12 @@ def pretrain_embedder(
             log.write(record)
             window = []
     embedder.eval()
+    batches = min(config.recalibration_batches, len(dataset) // config.batch_size)
+    if batches:
+        recalibration = make_loader(dataset, config.batch_size, config.seed, 0, 0, device)
+        with autocast(device, config.amp):
+            recalibrate_batch_norm(
+                [embedder], (next(recalibration)["image"].to(device) for _ in range(batches)), embedder.logits
+            )
     embedder.save_pretrained(output)
     return record

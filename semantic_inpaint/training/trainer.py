@@ -29,6 +29,7 @@ from semantic_inpaint.losses import inpainting_loss, reconstruction_loss, weight
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.registry import Registry, get_registry
 from semantic_inpaint.training.distributed import setup_distributed
+from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
 from semantic_inpaint.training.runtime import (
     JsonlLog,
     autocast,
@@ -181,6 +182,32 @@ class Trainer:
         for parameter in self.model.discriminator_parameters():
             parameter.requires_grad_(trainable)
 
+    def _signals(self, image: Tensor, mask: Tensor) -> tuple[dict[str, Tensor], dict[str, Tensor], dict[str, Tensor]]:
+        """The embedders' signals of the masked and the real image, and the mismatched real ones."""
+        model = self.model
+        signals_input = model.embed(image * (1 - mask))
+        signals_real = model.embed(image)
+        signals_wrong = {
+            name: model.conditions[name].embedder.mismatched(self.dist.gather(signals_real[name]))[self.local]
+            for name in self.matching
+        }
+        return signals_input, signals_real, signals_wrong
+
+    def _discriminator_logits(
+        self, image: Tensor, fake: Tensor, signals_real: dict[str, Tensor], signals_wrong: dict[str, Tensor]
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """One forward per discriminator: global ``[real | fake]`` and, per weighted condition,
+        ``[real, right | fake, right | real, wrong]``; returns the concatenated ``(k·B,)`` logits."""
+        global_logits = self.discriminator(torch.cat([image, fake]))
+        matching_logits = {
+            name: discriminator(
+                torch.cat([image, fake, image]),
+                torch.cat([signals_real[name], signals_real[name], signals_wrong[name]]),
+            )
+            for name, discriminator in self.matching.items()
+        }
+        return global_logits, matching_logits
+
     def train_step(self, image: Tensor) -> dict[str, Tensor]:
         """One D step then one G step on this process's batch ``(b, 3, H, W)`` in ``[-1, 1]``.
 
@@ -194,23 +221,18 @@ class Trainer:
         mask = self.masks(self.settings.batch_size, device=self.device)[self.local]
         weighted = [(name, c) for name, c in model.condition_items() if c.weight != 0]
         with torch.no_grad():
-            signals_input = model.embed(image * (1 - mask))
-            signals_real = model.embed(image)
-            signals_wrong = {
-                name: c.embedder.mismatched(self.dist.gather(signals_real[name]))[self.local] for name, c in weighted
-            }
+            signals_input, signals_real, signals_wrong = self._signals(image, mask)
         with autocast(self.device, amp):
             prediction = self.generator(image, mask, signals_input)
             fake = composite(prediction, image, mask)
-            fake_detached = fake.detach()
-            # one forward per discriminator: [real | fake] and [real, right | fake, right | real, wrong]
-            real_logits, fake_logits = self.discriminator(torch.cat([image, fake_detached])).chunk(2)
-            d_global = loss.discriminator_loss(real_logits, fake_logits)
-            d_terms = []
-            for name, condition in weighted:
-                right, wrong = signals_real[name], signals_wrong[name]
-                logits = self.matching[name](torch.cat([image, fake_detached, image]), torch.cat([right, right, wrong]))
-                d_terms.append((condition.weight, loss.discriminator_loss(*logits.chunk(3))))
+            global_logits, matching_logits = self._discriminator_logits(
+                image, fake.detach(), signals_real, signals_wrong
+            )
+            d_global = loss.discriminator_loss(*global_logits.chunk(2))
+            d_terms = [
+                (condition.weight, loss.discriminator_loss(*matching_logits[name].chunk(3)))
+                for name, condition in weighted
+            ]
             loss_d = weighted_sum(d_global, d_terms)
         self.optimizer_d.zero_grad(set_to_none=True)
         self.scaler_d.scale(loss_d).backward()
@@ -236,6 +258,48 @@ class Trainer:
         for (name, _), (_, term) in zip(weighted, g_terms, strict=True):
             metrics[f"adv_{name}"] = term
         return {key: value.detach().float() for key, value in metrics.items()}
+
+    # ------------------------------------------------------------------ eval-mode statistics
+    @torch.no_grad()
+    def recalibrate(self) -> int:
+        """Recompute the BatchNorm statistics of the generator and discriminators for the current weights.
+
+        Eval mode normalises with running statistics; left as the exponential moving average
+        of training, they lag a fast-moving generator and bias every fill (see
+        :mod:`~semantic_inpaint.training.normalization`). They are replaced by the average
+        over ``training.recalibration_batches`` batches of un-augmented training images with
+        training masks, run as the training step runs them. The weights, the optimiser and
+        the training's random stream are untouched, so a resumed run stays exact. The frozen
+        embedders keep the statistics of their pretraining.
+
+        Returns:
+            The number of batches averaged (0 when disabled or without BatchNorm layers).
+        """
+        count = min(self.settings.recalibration_batches, len(self.dataset) // self.settings.batch_size)
+        model = self.model
+        discriminators = [model.discriminator, *(model.conditions[name].discriminator for name in self.matching)]
+        modules = [self.model.generator, *discriminators]
+        if count == 0 or not batch_norm_layers(modules):
+            return 0
+        run_discriminators = bool(batch_norm_layers(discriminators))
+        loader = make_loader(self.dataset, self.settings.batch_size, self.settings.seed, 0, 0, self.device, self.local)
+        masks = torch.Generator().manual_seed(self.settings.seed)
+
+        def forward(batch: dict[str, Tensor]) -> None:
+            image = batch["image"].to(self.device).contiguous(memory_format=self.memory_format)
+            mask = self.masks(self.settings.batch_size, generator=masks)[self.local].to(self.device)
+            signals_input, signals_real, signals_wrong = self._signals(image, mask)
+            fake = composite(self.model.generator(image, mask, signals_input), image, mask)
+            if run_discriminators:
+                self._discriminator_logits(image, fake, signals_real, signals_wrong)
+
+        was_training = self.model.training
+        self.model.eval()
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices), autocast(self.device, self.settings.amp):
+            recalibrated = recalibrate_batch_norm(modules, (next(loader) for _ in range(count)), forward)
+        self.model.train(was_training)
+        return recalibrated
 
     # ------------------------------------------------------------------ samples
     @torch.no_grad()
@@ -293,9 +357,13 @@ class Trainer:
                     self.log.write(last_record)
                 bar.set_postfix(loss_g=f"{last_record['loss_g']:.3f}", loss_d=f"{last_record['loss_d']:.3f}")
                 window, window_start = [], time.perf_counter()
-            if self.dist.is_main and (self.step % settings.sample_every == 0 or self.step == settings.steps):
+            sample_due = self.step % settings.sample_every == 0 or self.step == settings.steps
+            checkpoint_due = self.step % settings.checkpoint_every == 0 or self.step == settings.steps
+            if sample_due or checkpoint_due:
+                self.recalibrate()  # samples and checkpoints show the model as eval mode runs it
+            if self.dist.is_main and sample_due:
                 self.write_samples()
-            if self.step % settings.checkpoint_every == 0 or self.step == settings.steps:
+            if checkpoint_due:
                 self.save()
         bar.close()
         return last_record
