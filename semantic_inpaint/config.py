@@ -173,6 +173,12 @@ class EvaluationConfig(StrictModel):
     attribute: Path | None = Field(None, description="pretraining config of the attribute embedder (consistency)")
     segmentation: Path | None = Field(None, description="pretraining config of the segmentation embedder")
     retrieval: RetrievalConfig | None = None
+    judges: list[ComponentConfig] = Field(
+        default_factory=list,
+        description="judges the project did not train (e.g. facemesh, age_gender, identity: semantic-inpaint[judges])",
+    )
+    reference: str | None = Field(None, description="method whose paired differences to every other are reported")
+    resamples: int = Field(2000, ge=100, le=100_000, description="bootstrap resamples of the images (95 % intervals)")
     batch_size: int = Field(50, ge=1, le=4096)
     seed: int = Field(0, ge=0)
     device: DeviceName = "auto"

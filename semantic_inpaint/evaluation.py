@@ -2,17 +2,18 @@
 
 * :func:`evaluate_attributes`: per-attribute accuracy next to the majority-class baseline;
 * :func:`evaluate_segmentation`: per-class IoU and mIoU against the part labels;
-* :func:`evaluate_inpainting`: Table I metrics, Table III retrieval mAP and semantic
+* :func:`evaluate_inpainting`: Table I metrics, Table III retrieval mAP, semantic
   consistency (attribute agreement, part mIoU between the embedders' predictions on the
-  inpainted image and on the original) for any number of methods on the same images and
-  masks.
+  inpainted image and on the original) and the judges' metrics for any number of methods on
+  the same images and masks, each with a 95 % bootstrap interval over the images.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import torch
@@ -21,8 +22,24 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from semantic_inpaint.core import SemanticEmbedder, composite
+from semantic_inpaint.judge import Judge
 from semantic_inpaint.masks import MaskGenerator
-from semantic_inpaint.metrics import ConfusionMatrix, attribute_agreement, pixel_metrics, retrieval_map
+from semantic_inpaint.metrics import (
+    ConfusionMatrix,
+    attribute_agreement,
+    confusion_per_image,
+    pixel_metrics,
+    retrieval_average_precision,
+)
+from semantic_inpaint.statistics import (
+    Estimate,
+    Statistic,
+    difference,
+    estimate,
+    mean_iou_statistic,
+    mean_statistic,
+    resample_weights,
+)
 
 #: ``method(image, mask) -> inpainted``: ``(B, 3, H, W)`` in ``[-1, 1]`` and ``(B, 1, H, W)``
 InpaintMethod = Callable[[Tensor, Tensor], Tensor]
@@ -167,8 +184,20 @@ def opencv_method(flag_name: str, radius: int = 3) -> InpaintMethod:
     return inpaint
 
 
+#: one method's per-image scores: ``{metric: (N,)}``, and ``"part_confusion"``: ``(N, C, C)``
+PerImage = dict[str, Tensor]
+
+
+class InpaintingReport(TypedDict):
+    """Scores of every method with 95 % intervals, and paired differences to a reference method."""
+
+    scores: dict[str, dict[str, Estimate]]
+    reference: str | None
+    differences: dict[str, dict[str, Estimate]]
+
+
 @torch.no_grad()
-def evaluate_inpainting(
+def score_inpainting(
     methods: Mapping[str, InpaintMethod],
     dataset: Dataset[dict[str, Tensor]],
     masks: MaskGenerator,
@@ -177,28 +206,28 @@ def evaluate_inpainting(
     segmentation: SemanticEmbedder | None = None,
     extractor: FeatureExtractor | None = None,
     retrieval_database: Dataset[dict[str, Tensor]] | None = None,
+    judges: Sequence[Judge] = (),
     top_k: int = 10,
     batch_size: int = 32,
     seed: int = 0,
     device: torch.device | str = "cpu",
-) -> dict[str, dict[str, float]]:
-    """Score every method on the same images and the same masks.
+) -> dict[str, PerImage]:
+    """Score every method on the same images and the same masks, image by image.
 
     The masks are drawn once per batch from ``seed``; the method ``"masked"`` (the input
     with holes filled with zeros) is always included, as in the paper's Table III.
 
     Returns:
-        ``{method: {"l1", "l2", "psnr", "ssim", ["attribute_agreement"], ["part_miou"],
-        ["retrieval_map"]}}``, averaged over the images.
+        ``{method: {metric: (N,)}}`` with ``l1``, ``l2``, ``psnr``, ``ssim``, and where asked
+        ``attribute_agreement``, ``retrieval_ap``, every judge's metrics (NaN where a judge
+        could not score an image) and ``part_confusion`` ``(N, C, C)``.
     """
     if extractor is not None and retrieval_database is None:
         raise ValueError("retrieval_database: needed when an extractor is given")
     methods = {"masked": lambda image, mask: image * (1 - mask), **methods}
     generator = torch.Generator().manual_seed(seed)
-    sums: dict[str, dict[str, float]] = {name: {} for name in methods}
-    confusion = {name: ConfusionMatrix(segmentation.channels) for name in methods} if segmentation else {}
+    scores: dict[str, dict[str, list[Tensor]]] = {name: defaultdict(list) for name in methods}
     features: dict[str, list[Tensor]] = {name: [] for name in [*methods, "original"]}
-    count = 0
     for batch in batches(dataset, batch_size):
         image = batch["image"].to(device)
         mask = masks(image.shape[0], generator=generator).to(device)
@@ -208,25 +237,93 @@ def evaluate_inpainting(
             features["original"].append(extractor(image).cpu())
         for name, method in methods.items():
             result = method(image, mask).clamp(-1, 1)
-            scores = {key: value.sum().item() for key, value in pixel_metrics(result, image).items()}
+            batch_scores = dict(pixel_metrics(result, image))
             if attribute is not None:
-                agreement = attribute_agreement(attribute(result), reference_attributes)
-                scores["attribute_agreement"] = agreement.sum().item()
+                batch_scores["attribute_agreement"] = attribute_agreement(attribute(result), reference_attributes)
             if segmentation is not None:
-                confusion[name].update(segmentation(result).argmax(1), reference_parts)
+                parts = segmentation(result).argmax(1)
+                batch_scores["part_confusion"] = confusion_per_image(parts, reference_parts, segmentation.channels)
+            for judge in judges:
+                batch_scores.update(judge(image, result))
             if extractor is not None:
                 features[name].append(extractor(result).cpu())
-            for key, value in scores.items():
-                sums[name][key] = sums[name].get(key, 0.0) + value
-        count += image.shape[0]
-    results = {name: {key: value / count for key, value in scores.items()} for name, scores in sums.items()}
-    for name in methods:
-        if segmentation is not None:
-            results[name]["part_miou"] = confusion[name].mean_iou()
+            for key, value in batch_scores.items():
+                scores[name][key].append(value.cpu())
+    per_image = {name: {key: torch.cat(values) for key, values in method.items()} for name, method in scores.items()}
     if extractor is not None:
         database = torch.cat([extractor(b["image"].to(device)).cpu() for b in batches(retrieval_database, batch_size)])
         for name in methods:
-            results[name]["retrieval_map"] = retrieval_map(
+            per_image[name]["retrieval_ap"] = retrieval_average_precision(
                 torch.cat(features[name]), torch.cat(features["original"]), database, top_k
             )
-    return results
+    return per_image
+
+
+def summarise(
+    per_image: Mapping[str, PerImage], *, reference: str | None = None, resamples: int = 2000, seed: int = 0
+) -> InpaintingReport:
+    """Each method's metrics with 95 % bootstrap intervals over images, and each method's
+    paired difference to ``reference`` (the same resamples for every method).
+
+    ``part_confusion`` becomes ``part_miou`` (pooled over the images, as the paper's mIoU)
+    and ``retrieval_ap`` becomes ``retrieval_map``; every other metric is a mean over the
+    images its method could be scored on.
+    """
+    if reference is not None and reference not in per_image:
+        raise ValueError(f"reference: expected one of the methods {sorted(per_image)}, received {reference!r}")
+    images = len(next(iter(next(iter(per_image.values())).values())))
+    weights = resample_weights(images, resamples, seed)
+    statistics = {name: _statistics(values) for name, values in per_image.items()}
+    report: InpaintingReport = {
+        "scores": {
+            name: {metric: estimate(statistic, weights, scored) for metric, (statistic, scored) in method.items()}
+            for name, method in statistics.items()
+        },
+        "reference": reference,
+        "differences": {},
+    }
+    if reference is not None:
+        baseline = statistics[reference]
+        for name, method in statistics.items():
+            if name != reference:
+                report["differences"][name] = {
+                    metric: estimate(difference(statistic, baseline[metric][0]), weights)
+                    for metric, (statistic, _) in method.items()
+                    if metric in baseline
+                }
+    return report
+
+
+def _statistics(values: PerImage) -> dict[str, tuple[Statistic, int]]:
+    """Each reported metric's statistic and the number of images it rests on."""
+    statistics: dict[str, tuple[Statistic, int]] = {}
+    for metric, tensor in values.items():
+        if metric == "part_confusion":
+            statistics["part_miou"] = mean_iou_statistic(tensor), len(tensor)
+        else:
+            name = "retrieval_map" if metric == "retrieval_ap" else metric
+            statistics[name] = mean_statistic(tensor), int((~tensor.isnan()).sum())
+    return statistics
+
+
+def evaluate_inpainting(
+    methods: Mapping[str, InpaintMethod],
+    dataset: Dataset[dict[str, Tensor]],
+    masks: MaskGenerator,
+    *,
+    reference: str | None = None,
+    resamples: int = 2000,
+    **options: Any,
+) -> InpaintingReport:
+    """:func:`score_inpainting` then :func:`summarise`: every method's metrics with intervals.
+
+    Args:
+        methods: ``{name: method(image, mask)}``.
+        dataset: the held-out images.
+        masks: the hole masks, drawn once for all methods.
+        reference: a method whose paired differences to every other method are reported.
+        resamples: bootstrap resamples of the images.
+        options: keyword arguments of :func:`score_inpainting` (embedders, judges, ...).
+    """
+    per_image = score_inpainting(methods, dataset, masks, **options)
+    return summarise(per_image, reference=reference, resamples=resamples, seed=options.get("seed", 0))

@@ -87,3 +87,13 @@ def register_datasets(register: Register) -> None:
     labels (``"attributes"``: ``(N,)`` float in ``{0, 1}``, ``"parts"``: ``(H, W)`` int64).
     Context passed by the library: ``resolution`` (int).
     """
+
+
+@hookspec
+def register_judges(register: Register) -> None:
+    """Register :class:`~semantic_inpaint.judge.Judge` factories: models the project did not
+    train that compare an inpainted image with its original (landmarks, identity, age, ...).
+
+    Context passed by the library: none. A judge whose packages are missing should fail
+    when built (not when its module is imported), naming the extra that installs them.
+    """

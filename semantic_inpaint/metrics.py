@@ -56,6 +56,22 @@ def attribute_agreement(predicted: Tensor, reference: Tensor, threshold: float =
     return ((predicted > threshold) == (reference > threshold)).float().mean(dim=1)
 
 
+def confusion_per_image(predicted: Tensor, target: Tensor, num_classes: int) -> Tensor:
+    """``(B, C, C)`` confusion counts (row: target class, column: predicted) of each image's
+    ``(B, ...)`` int label maps.
+
+    Examples:
+        >>> confusion_per_image(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 1]]), 2).tolist()
+        [[[1, 0], [0, 1]], [[0, 1], [0, 1]]]
+    """
+    check_same_shape(predicted, target, "predicted", "target")
+    batch = target.shape[0]
+    cells = num_classes**2
+    index = target.reshape(batch, -1).long().cpu() * num_classes + predicted.reshape(batch, -1).long().cpu()
+    index = index + torch.arange(batch)[:, None] * cells
+    return torch.bincount(index.flatten(), minlength=batch * cells).view(batch, num_classes, num_classes)
+
+
 class ConfusionMatrix:
     """Accumulates a ``C × C`` confusion matrix of label maps, for IoU and pixel accuracy.
 
@@ -72,9 +88,7 @@ class ConfusionMatrix:
 
     def update(self, predicted: Tensor, target: Tensor) -> None:
         """Add ``(B, H, W)`` (or any shape) int label maps of the same shape."""
-        check_same_shape(predicted, target, "predicted", "target")
-        index = target.flatten().long().cpu() * self.num_classes + predicted.flatten().long().cpu()
-        self.counts += torch.bincount(index, minlength=self.num_classes**2).view(self.num_classes, self.num_classes)
+        self.counts += confusion_per_image(predicted.reshape(1, -1), target.reshape(1, -1), self.num_classes)[0]
 
     def iou(self) -> Tensor:
         """Per-class IoU ``(C,)``; NaN for a class absent from both prediction and target."""
@@ -95,8 +109,10 @@ def average_precision(ranking: Tensor, relevant: Tensor) -> Tensor:
     return (precision_at_k * hits).sum(1) / relevant.sum(1).clamp_min(1)
 
 
-def retrieval_map(query_features: Tensor, reference_features: Tensor, database: Tensor, top_k: int = 10) -> float:
-    """The paper's semantic metric (Table III).
+def retrieval_average_precision(
+    query_features: Tensor, reference_features: Tensor, database: Tensor, top_k: int = 10
+) -> Tensor:
+    """The paper's semantic metric (Table III), per query: ``(Q,)`` average precisions.
 
     The ground truth of each query is what the *original* query image retrieves from the
     database (its ``top_k`` nearest neighbours by Euclidean distance); the restored query
@@ -114,4 +130,9 @@ def retrieval_map(query_features: Tensor, reference_features: Tensor, database: 
     relevant = torch.zeros(query_features.shape[0], database.shape[0], dtype=torch.bool, device=database.device)
     relevant.scatter_(1, truth, True)
     ranking = torch.cdist(query_features, database).argsort(dim=1)
-    return float(average_precision(ranking, relevant).mean())
+    return average_precision(ranking, relevant)
+
+
+def retrieval_map(query_features: Tensor, reference_features: Tensor, database: Tensor, top_k: int = 10) -> float:
+    """Mean of :func:`retrieval_average_precision` over the queries (Table III's mAP)."""
+    return float(retrieval_average_precision(query_features, reference_features, database, top_k).mean())

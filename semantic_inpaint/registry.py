@@ -19,7 +19,7 @@ import pydantic
 
 from semantic_inpaint import builtins, hookspecs
 
-ComponentKind = Literal["embedder", "generator", "discriminator", "mask_generator", "dataset"]
+ComponentKind = Literal["embedder", "generator", "discriminator", "mask_generator", "dataset", "judge"]
 
 #: hook name for each component kind
 HOOKS: dict[ComponentKind, str] = {
@@ -28,6 +28,7 @@ HOOKS: dict[ComponentKind, str] = {
     "discriminator": "register_discriminators",
     "mask_generator": "register_mask_generators",
     "dataset": "register_datasets",
+    "judge": "register_judges",
 }
 
 #: keyword arguments the library passes itself, per kind (not user options)
@@ -37,6 +38,7 @@ CONTEXT: dict[ComponentKind, frozenset[str]] = {
     "discriminator": frozenset({"resolution", "signal"}),
     "mask_generator": frozenset({"resolution"}),
     "dataset": frozenset({"resolution"}),
+    "judge": frozenset(),
 }
 
 BUILTIN_PLUGIN_NAME = "semantic_inpaint.builtins"

@@ -93,11 +93,18 @@ def test_evaluate_inpainting_scores_methods_on_the_same_masks() -> None:
         top_k=3,
         batch_size=5,
     )
-    oracle, masked = results["oracle"], results["masked"]
+    assert results["reference"] is None and results["differences"] == {}
+    oracle = {metric: value["mean"] for metric, value in results["scores"]["oracle"].items()}
+    masked = {metric: value["mean"] for metric, value in results["scores"]["masked"].items()}
     assert oracle["l1"] == 0 and oracle["ssim"] == pytest.approx(1, abs=1e-4)
     assert oracle["attribute_agreement"] == 1 and oracle["part_miou"] == pytest.approx(1)
     assert oracle["retrieval_map"] == pytest.approx(1)
     assert masked["psnr"] < oracle["psnr"] and masked["l1"] > 0
+    for method in results["scores"].values():
+        for metric, value in method.items():
+            low, high = value["ci95"]
+            assert low <= value["mean"] <= high, metric
+            assert value["images"] == 12
 
 
 def test_evaluate_segmentation_of_a_perfect_labeller() -> None:

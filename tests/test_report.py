@@ -30,7 +30,14 @@ def test_results_page_matches_the_saved_json(tmp_path: Path) -> None:
 
 def test_table_two_rows_are_sorted_by_the_condition_weights(tmp_path: Path) -> None:
     weights = {"full": (0.1, 0.1), "none": None, "a1_s0": (1.0, 0.0), "a0_s0.01": (0.0, 0.01)}
-    scores = {name: {"psnr": 20.0 + i, "ssim": 0.5, "part_miou": 0.6} for i, name in enumerate(weights)}
+
+    def estimate(value: float) -> dict:
+        return {"mean": value, "ci95": [value - 1, value + 1], "images": 3}
+
+    scores = {
+        name: {"psnr": estimate(20.0 + i), "ssim": estimate(0.5), "part_miou": estimate(0.6)}
+        for i, name in enumerate(weights)
+    }
     data = {
         "config": "c.yaml",
         "hardware": "test",
@@ -42,7 +49,7 @@ def test_table_two_rows_are_sorted_by_the_condition_weights(tmp_path: Path) -> N
         "condition_weights": {
             name: {} if w is None else {"attribute": w[0], "segmentation": w[1]} for name, w in weights.items()
         },
-        "masks": {"center": scores},
+        "masks": {"center": {"scores": scores, "reference": None, "differences": {}}},
     }
     (tmp_path / "results" / "tiny").mkdir(parents=True)
     (tmp_path / "results" / "tiny" / "inpainting.json").write_text(json.dumps(data))
@@ -50,4 +57,4 @@ def test_table_two_rows_are_sorted_by_the_condition_weights(tmp_path: Path) -> N
     page = (tmp_path / "results.md").read_text()
     table_two = page.split("Table II")[1].splitlines()[4:8]
     assert [row.split("|")[3].strip() for row in table_two] == ["none", "a0_s0.01", "full", "a1_s0"]
-    assert table_two[3].split("|")[4].strip() == "22.00"  # a1_s0's PSNR, from the JSON
+    assert table_two[3].split("|")[4].strip() == "22.00 [21.00, 23.00]"  # a1_s0's PSNR and interval, from the JSON

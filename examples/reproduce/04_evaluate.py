@@ -7,8 +7,12 @@ rectangles) it scores the input with holes (``masked``), OpenCV Telea and Navier
 and every training run found under ``gan_runs`` (the full model, the no-conditions model,
 the ablations) on the same images and masks: mean l1 / l2 (%), PSNR, SSIM (Table I),
 retrieval mAP (Table III) and semantic consistency (attribute agreement, part mIoU between
-the embedders' predictions on the output and on the original). It writes
-``RESULTS/inpainting.json`` and then regenerates ``docs/results.md`` (05_report.py).
+the embedders' predictions on the output and on the original), and the metrics of the
+judges the project did not train (``judges``: landmarks, gender and age, identity). Every
+number gets a 95 % bootstrap interval over the images, and every method its paired
+difference to ``reference``. The gender judge is also checked against CelebA's ``Male``
+label on the original images. It writes ``RESULTS/inpainting.json`` and then regenerates
+``docs/results.md`` (05_report.py).
 """
 
 from __future__ import annotations
@@ -17,19 +21,25 @@ import argparse
 import importlib
 import time
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import torch
 from common import best_device, build_dataset, hardware, last_elapsed_seconds, load_embedder, write_json
 
-from semantic_inpaint.config import EvaluationConfig, load_config
+from semantic_inpaint.config import DataConfig, EvaluationConfig, load_config
 from semantic_inpaint.evaluation import (
     InpaintMethod,
     TinyImageFeatures,
     VGG16FC2Features,
+    batches,
     evaluate_inpainting,
     opencv_method,
 )
 from semantic_inpaint.inference import Inpainter
+from semantic_inpaint.judge import Judge, judge_pixels
 from semantic_inpaint.registry import get_registry
+from semantic_inpaint.statistics import estimate, mean_statistic, resample_weights
 
 CLASSICAL = {"telea": "INPAINT_TELEA", "navier_stokes": "INPAINT_NS"}
 
@@ -41,6 +51,20 @@ def trained_models(config: EvaluationConfig) -> dict[str, Path]:
             if (run / "checkpoints" / "last.pt").exists():
                 checkpoints.setdefault(run.name, run / "checkpoints" / "last.pt")
     return checkpoints
+
+
+def gender_judge_check(judge: Judge, data: DataConfig, config: EvaluationConfig) -> dict[str, Any]:
+    """How often the gender judge's verdict on the *original* held-out images is CelebA's ``Male`` label."""
+    options = {**data.options, "attributes": ["Male"]}
+    dataset = get_registry().build("dataset", data.name, options, resolution=config.resolution)
+    agreement = []
+    for batch in batches(dataset, config.batch_size):
+        for pixels, male in zip(judge_pixels(batch["image"], judge.size), batch["attributes"][:, 0], strict=True):
+            verdict = judge.is_male(pixels)
+            agreement.append(np.nan if verdict is None else float(verdict == bool(male)))
+    values = torch.tensor(agreement)
+    summary = estimate(mean_statistic(values), resample_weights(len(values), config.resamples, config.seed))
+    return {"label": "Male", **summary, "images": int((~values.isnan()).sum()), "of": len(values)}
 
 
 def main() -> None:
@@ -64,6 +88,7 @@ def main() -> None:
         )
         database = build_dataset(retrieval.database, config.resolution)
     dataset = build_dataset(config.data, config.resolution)
+    judges = [get_registry().build("judge", spec.name, spec.options) for spec in config.judges]
 
     run_folders = {name: path.parent.parent for name, path in checkpoints.items()}  # RUN/checkpoints/last.pt
     runs = {name: load_config(folder / "config.yaml") for name, folder in run_folders.items()}
@@ -79,6 +104,10 @@ def main() -> None:
         },
         "masks": {},
     }
+    for judge in judges:
+        if judge.name == "age_gender" and "attributes" in dataset[0]:
+            report["gender_judge_check"] = gender_judge_check(judge, config.data, config)
+            print(f"gender judge vs CelebA Male label: {report['gender_judge_check']}")
     started = time.perf_counter()
     for mask_name, spec in config.masks.items():
         masks = get_registry().build("mask_generator", spec.name, spec.options, resolution=config.resolution)
@@ -90,14 +119,17 @@ def main() -> None:
             segmentation=segmentation,
             extractor=extractor,
             retrieval_database=database,
+            judges=judges,
+            reference=config.reference,
+            resamples=config.resamples,
             top_k=config.retrieval.top_k if config.retrieval else 10,
             batch_size=config.batch_size,
             seed=config.seed,
             device=device,
         )
         print(f"\n{mask_name} masks ({len(dataset)} held-out images)")
-        for method, scores in report["masks"][mask_name].items():
-            print(f"  {method:<16} " + "  ".join(f"{k} {v:.4g}" for k, v in scores.items()))
+        for method, scores in report["masks"][mask_name]["scores"].items():
+            print(f"  {method:<16} " + "  ".join(f"{k} {v['mean']:.4g}" for k, v in scores.items()))
     report["evaluation_seconds"] = time.perf_counter() - started
     write_json(Path(config.results) / "inpainting.json", report)
     importlib.import_module("05_report").write_report(Path(config.results).parent)

@@ -28,6 +28,16 @@ PIXEL_COLUMNS: Columns = [
 ]
 SEMANTIC_COLUMNS: Columns = [("attribute_agreement", "attribute agreement", ".3f"), ("part_miou", "part mIoU", ".3f")]
 RETRIEVAL_COLUMNS: Columns = [("retrieval_map", "retrieval mAP", ".3f")]
+#: the judges the project did not train (semantic-inpaint[judges])
+JUDGE_COLUMNS: Columns = [
+    ("landmark_nme", "landmark NME ↓", ".4f"),
+    ("landmark_part_miou", "landmark part mIoU", ".3f"),
+    ("landmark_face_found", "face found", ".3f"),
+    ("gender_agreement", "gender agreement", ".3f"),
+    ("age_difference", "age difference (years) ↓", ".2f"),
+    ("identity_distance", "identity distance ↓", ".3f"),
+    ("same_identity", "same identity (< 0.6)", ".3f"),
+]
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -39,12 +49,26 @@ def minutes(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds / 60:.1f} min"
 
 
-def cells(scores: dict[str, float], columns: Columns) -> list[str]:
-    """The formatted value of each column, or a dash where the method has no such score."""
-    return [format(scores[key], spec) if key in scores else "—" for key, _, spec in columns]
+Estimate = dict[str, Any]  # {"mean": float, "ci95": [low, high], "images": int}
 
 
-def method_table(title: str, scores: dict[str, dict[str, float]], columns: Columns, names: list[str]) -> str:
+def interval(value: Estimate, spec: str, sign: str = "") -> str:
+    """``mean [low, high]`` of one estimate."""
+    low, high = value["ci95"]
+    return f"{value['mean']:{sign}{spec}} [{low:{sign}{spec}}, {high:{sign}{spec}}]"
+
+
+def cells(scores: dict[str, Estimate], columns: Columns, sign: str = "") -> list[str]:
+    """The formatted value of each column with its interval, or a dash where there is no such score."""
+    return [interval(scores[key], spec, sign) if key in scores else "—" for key, _, spec in columns]
+
+
+def present(columns: Columns, scores: dict[str, dict[str, Estimate]]) -> Columns:
+    """The columns that at least one method has."""
+    return [column for column in columns if any(column[0] in s for s in scores.values())]
+
+
+def method_table(title: str, scores: dict[str, dict[str, Estimate]], columns: Columns, names: list[str]) -> str:
     """A markdown section: one row per method in ``names`` that has scores."""
     rows = [[name, *cells(scores[name], columns)] for name in names if name in scores]
     return f"#### {title}\n\n" + table(["method", *(column for _, column, _ in columns)], rows)
@@ -104,19 +128,37 @@ def inpainting_sections(results: Results) -> list[str]:
             [[name, str(data["train_steps"][name]), minutes(data["train_seconds"][name])] for name in trained],
         )
     ]
-    for mask, scores in data["masks"].items():
+    for mask, evaluation in data["masks"].items():
+        scores = evaluation["scores"]
         parts.append(method_table(f"Table I — {mask} masks", scores, PIXEL_COLUMNS, main_methods))
         parts.append(method_table(f"Semantic consistency — {mask} masks", scores, SEMANTIC_COLUMNS, main_methods))
+        judges = present(JUDGE_COLUMNS, scores)
+        if judges:
+            parts.append(method_table(f"Judges nobody here trained — {mask} masks", scores, judges, main_methods))
         if any("retrieval_map" in s for s in scores.values()):
             parts.append(
                 method_table(f"Table III — retrieval mAP, {mask} masks", scores, RETRIEVAL_COLUMNS, main_methods)
             )
+        if evaluation["differences"]:
+            parts.append(difference_table(mask, evaluation, [*PIXEL_COLUMNS[2:], *SEMANTIC_COLUMNS, *judges]))
         if has_ablations:
             parts.append(ablation_table(f"Table II — ablation of λa, λs ({mask} masks)", scores, data))
     return parts
 
 
-def ablation_table(title: str, scores: dict[str, dict[str, float]], data: dict[str, Any]) -> str:
+def difference_table(mask: str, evaluation: dict[str, Any], columns: Columns) -> str:
+    """Each method minus the reference on the same images, with paired 95 % intervals."""
+    reference, differences = evaluation["reference"], evaluation["differences"]
+    columns = present(columns, differences)
+    rows = [[name, *cells(differences[name], columns, "+")] for name in sorted(differences) if name != "masked"]
+    return (
+        f"#### Paired differences to `{reference}` — {mask} masks\n\n"
+        "Method minus reference on the same images and masks; an interval that excludes 0 is a real "
+        "difference at the 95 % level.\n\n" + table(["method", *(column for _, column, _ in columns)], rows)
+    )
+
+
+def ablation_table(title: str, scores: dict[str, dict[str, Estimate]], data: dict[str, Any]) -> str:
     """Table II: one row per trained model, keyed and sorted by its (λa, λs)."""
     columns = PIXEL_COLUMNS[2:] + SEMANTIC_COLUMNS
     weights = {
@@ -142,14 +184,17 @@ def summary_section(results: Results) -> list[str]:
         report = results["segmentation"]["validation"]
         lines.append(f"segmentation embedder: mIoU {report['miou']:.3f}")
     if "inpainting" in results:
-        center = results["inpainting"]["masks"].get("center", {})
-        against_none = [PIXEL_COLUMNS[2], *SEMANTIC_COLUMNS, *RETRIEVAL_COLUMNS]
-        comparisons = [("telea", *PIXEL_COLUMNS[2]), *(("none", *column) for column in against_none)]
-        for peer, key, title, spec in comparisons:
-            if "full" in center and peer in center and key in center["full"]:
-                full, other = center["full"][key], center[peer][key]
+        center = results["inpainting"]["masks"].get("center", {"scores": {}, "differences": {}})
+        scores, differences = center["scores"], center["differences"]
+        if "full" in scores and "telea" in scores:
+            full, telea = scores["full"]["psnr"]["mean"], scores["telea"]["psnr"]["mean"]
+            lines.append(f"centred masks, PSNR (dB): full {full:.2f} vs telea {telea:.2f} ({full - telea:+.2f})")
+        columns = [PIXEL_COLUMNS[2], PIXEL_COLUMNS[3], *SEMANTIC_COLUMNS, *RETRIEVAL_COLUMNS, *JUDGE_COLUMNS]
+        for key, title, spec in columns:
+            if "full" in differences and key in differences["full"]:
                 lines.append(
-                    f"centred masks, {title}: full {full:{spec}} vs {peer} {other:{spec}} ({full - other:+{spec}})"
+                    f"centred masks, {title}: full {interval(scores['full'][key], spec)}, "
+                    f"full − {center['reference']} {interval(differences['full'][key], spec, '+')}"
                 )
     return ["### Summary\n\n" + "".join(f"- {line}\n" for line in lines)] if lines else []
 
