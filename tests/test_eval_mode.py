@@ -8,9 +8,13 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from semantic_inpaint.registry import get_registry
+from semantic_inpaint import hookimpl
+from semantic_inpaint.config import ComponentConfig
+from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
+from semantic_inpaint.models import ConvDiscriminator
+from semantic_inpaint.registry import Registry, get_registry
 from semantic_inpaint.training import PretrainConfig, Trainer, pretrain_embedder
-from semantic_inpaint.training.normalization import recalibrate_batch_norm
+from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
 from tests.conftest import tiny_run
 
 
@@ -101,3 +105,38 @@ def test_pretrained_embedder_statistics_are_recomputed_for_its_final_weights(tmp
     )
     first = embedder.network[0]
     assert int(first[1].num_batches_tracked) == 4, "the saved statistics are the average of 4 batches, not a moving one"
+
+
+class NormalisedDiscriminator(ConditionalDiscriminator):
+    """A third-party discriminator with BatchNorm at its input."""
+
+    def __init__(self, *, resolution: int, signal: SignalSpec | None = None, width: int = 4) -> None:
+        super().__init__(signal)
+        self.norm = nn.BatchNorm2d(3)
+        self.inner = ConvDiscriminator(resolution=resolution, signal=signal, width=width, condition_stride=16)
+
+    def score(self, image: Tensor, condition: Tensor | None) -> Tensor:
+        return self.inner(self.norm(image).tanh(), condition)
+
+
+class NormalisedDiscriminatorPlugin:
+    @hookimpl
+    def register_discriminators(self, register):
+        register("normalised", NormalisedDiscriminator)
+
+
+def test_plugin_discriminators_with_batch_norm_are_recalibrated_too(tmp_path: Path) -> None:
+    registry = Registry()
+    registry.register_plugin(NormalisedDiscriminatorPlugin(), name="normalised-discriminator")
+    config = tiny_run(tmp_path / "run", steps=2, recalibration_batches=3)
+    config.model.discriminator = ComponentConfig(name="normalised", options={"width": 4})
+    trainer = Trainer(config, registry=registry)
+    trainer.fit(progress=False)
+    model = trainer.model
+    discriminators = [model.discriminator, *(condition.discriminator for _, condition in model.condition_items())]
+    assert len(discriminators) == 3
+    for network in [model.generator, *discriminators]:
+        layers = batch_norm_layers([network])
+        assert layers and all(int(layer.num_batches_tracked) == 3 for layer in layers), type(network).__name__
+    for _, condition in model.condition_items():  # the frozen embedders keep their pretraining statistics
+        assert all(int(layer.num_batches_tracked) == 0 for layer in batch_norm_layers([condition.embedder]))
