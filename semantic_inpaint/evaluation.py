@@ -28,6 +28,7 @@ from semantic_inpaint.metrics import (
     ConfusionMatrix,
     attribute_agreement,
     confusion_per_image,
+    hole_colour_bias,
     pixel_metrics,
     retrieval_average_precision,
 )
@@ -218,7 +219,8 @@ def score_inpainting(
     with holes filled with zeros) is always included, as in the paper's Table III.
 
     Returns:
-        ``{method: {metric: (N,)}}`` with ``l1``, ``l2``, ``psnr``, ``ssim``, and where asked
+        ``{method: {metric: (N,)}}`` with ``l1``, ``l2``, ``psnr``, ``ssim``, ``hole_bias_r/g/b``
+        (mean signed error in the hole, images in ``[-1, 1]``), and where asked
         ``attribute_agreement``, ``retrieval_ap``, every judge's metrics (NaN where a judge
         could not score an image) and ``part_confusion`` ``(N, C, C)``.
     """
@@ -237,7 +239,7 @@ def score_inpainting(
             features["original"].append(extractor(image).cpu())
         for name, method in methods.items():
             result = method(image, mask).clamp(-1, 1)
-            batch_scores = dict(pixel_metrics(result, image))
+            batch_scores = {**pixel_metrics(result, image), **hole_colour_bias(result, image, mask)}
             if attribute is not None:
                 batch_scores["attribute_agreement"] = attribute_agreement(attribute(result), reference_attributes)
             if segmentation is not None:

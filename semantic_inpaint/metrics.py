@@ -51,6 +51,24 @@ def pixel_metrics(prediction: Tensor, target: Tensor) -> dict[str, Tensor]:
     }
 
 
+def hole_colour_bias(prediction: Tensor, target: Tensor, mask: Tensor) -> dict[str, Tensor]:
+    """Per-image mean signed error inside the hole, per channel (``hole_bias_r/g/b``, ``(B,)`` each).
+
+    A fill that is systematically too blue shows as a positive ``hole_bias_b``: a coloured
+    seam around every hole. Images in ``[-1, 1]``; images without a hole get NaN.
+
+    Examples:
+        >>> target = torch.zeros(1, 3, 4, 4); mask = torch.zeros(1, 1, 4, 4); mask[..., :2, :2] = 1
+        >>> prediction = target.clone(); prediction[:, 2] += 0.5 * mask[:, 0]
+        >>> {k: round(v.item(), 3) for k, v in hole_colour_bias(prediction, target, mask).items()}
+        {'hole_bias_r': 0.0, 'hole_bias_g': 0.0, 'hole_bias_b': 0.5}
+    """
+    check_same_shape(prediction, target, "prediction", "target")
+    error = ((prediction.float() - target.float()) * mask).sum(dim=(2, 3))
+    bias = error / mask.sum(dim=(2, 3))
+    return {f"hole_bias_{channel}": bias[:, index] for index, channel in enumerate("rgb")}
+
+
 def attribute_agreement(predicted: Tensor, reference: Tensor, threshold: float = 0.5) -> Tensor:
     """Per-image fraction of attributes on which two ``(B, N)`` probability vectors agree."""
     return ((predicted > threshold) == (reference > threshold)).float().mean(dim=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,15 @@ from torch import Tensor, nn
 from semantic_inpaint import hookimpl
 from semantic_inpaint.config import ComponentConfig
 from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
+from semantic_inpaint.data import CelebAHQ
+from semantic_inpaint.inference import Inpainter
+from semantic_inpaint.masks import CenteredSquare
+from semantic_inpaint.metrics import hole_colour_bias
 from semantic_inpaint.models import ConvDiscriminator
 from semantic_inpaint.registry import Registry, get_registry
 from semantic_inpaint.training import PretrainConfig, Trainer, pretrain_embedder
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
-from tests.conftest import tiny_run
+from tests.conftest import SHARED_CELEBAHQ, tiny_run
 
 
 def hole_error(fill: Tensor, image: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -140,3 +145,17 @@ def test_plugin_discriminators_with_batch_norm_are_recalibrated_too(tmp_path: Pa
         assert layers and all(int(layer.num_batches_tracked) == 3 for layer in layers), type(network).__name__
     for _, condition in model.condition_items():  # the frozen embedders keep their pretraining statistics
         assert all(int(layer.num_batches_tracked) == 0 for layer in batch_norm_layers([condition.embedder]))
+
+
+@pytest.mark.skipif(not (SHARED_CELEBAHQ / "64" / "images").is_dir(), reason="shared CelebA-HQ data not found")
+@pytest.mark.parametrize("name", ["full", "none"])
+def test_the_shipped_models_fill_held_out_holes_without_a_colour_bias(name: str) -> None:
+    # The models shipped in 0.1 had a +0.13 (G) / +0.17 (B) bias here: a blue-green seam.
+    dataset = CelebAHQ(SHARED_CELEBAHQ / "64", resolution=64, first=24001, last=24300, parts=False)
+    images = torch.stack([dataset[i]["image"] for i in range(len(dataset))])
+    masks = CenteredSquare(64)(len(images))
+    with resources.as_file(resources.files("semantic_inpaint") / "assets" / f"{name}.safetensors") as weights:
+        inpainter = Inpainter.from_checkpoint(weights, device="cpu")
+    bias = hole_colour_bias(inpainter.inpaint(images, masks), images, masks)
+    means = {channel: round(values.mean().item(), 3) for channel, values in bias.items()}
+    assert all(abs(value) < 0.04 for value in means.values()), means

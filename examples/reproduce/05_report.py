@@ -28,6 +28,8 @@ PIXEL_COLUMNS: Columns = [
 ]
 SEMANTIC_COLUMNS: Columns = [("attribute_agreement", "attribute agreement", ".3f"), ("part_miou", "part mIoU", ".3f")]
 RETRIEVAL_COLUMNS: Columns = [("retrieval_map", "retrieval mAP", ".3f")]
+#: mean signed error in the hole per channel (images in [-1, 1]): a coloured seam when far from 0
+BIAS_COLUMNS: Columns = [(f"hole_bias_{c}", f"hole bias {c.upper()}", "+.3f") for c in "rgb"]
 #: the judges the project did not train (semantic-inpaint[judges])
 JUDGE_COLUMNS: Columns = [
     ("landmark_nme", "landmark NME ↓", ".4f"),
@@ -128,9 +130,18 @@ def inpainting_sections(results: Results) -> list[str]:
             [[name, str(data["train_steps"][name]), minutes(data["train_seconds"][name])] for name in trained],
         )
     ]
+    check = data.get("gender_judge_check")
+    if check is not None:
+        parts.append(
+            f"The gender judge agrees with CelebA's human `{check['label']}` label on "
+            f"{interval(check, '.3f')} of the {check['images']} original held-out images it found a face on "
+            f"(of {check['of']}).\n"
+        )
     for mask, evaluation in data["masks"].items():
         scores = evaluation["scores"]
         parts.append(method_table(f"Table I — {mask} masks", scores, PIXEL_COLUMNS, main_methods))
+        bias = present(BIAS_COLUMNS, scores)
+        parts.append(method_table(f"Hole colour bias — {mask} masks", scores, bias, main_methods))
         parts.append(method_table(f"Semantic consistency — {mask} masks", scores, SEMANTIC_COLUMNS, main_methods))
         judges = present(JUDGE_COLUMNS, scores)
         if judges:
