@@ -85,6 +85,9 @@ def _numpy_to_tensors(image: np.ndarray, mask: np.ndarray) -> tuple[Tensor, Tens
     if image.dtype == np.uint8:
         tensor = torch.from_numpy(image.copy()).float().div(127.5).sub(1)
     elif np.issubdtype(image.dtype, np.floating):
+        if not np.isfinite(image).all():
+            bad = int((~np.isfinite(image)).sum())
+            raise ValueError(f"image: expected finite float values in [0, 1], received {bad} NaN or infinite values")
         if image.min() < 0 or image.max() > 1:
             raise ValueError(f"image: expected float values in [0, 1], received [{image.min():.4g}, {image.max():.4g}]")
         tensor = torch.from_numpy(image.astype(np.float32)) * 2 - 1

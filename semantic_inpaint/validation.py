@@ -43,7 +43,7 @@ def check_tensor(value: object, name: str) -> Tensor:
 
 
 def check_image(image: Tensor, name: str = "image", *, multiple_of: int = 1) -> None:
-    """Check an image batch: ``(B, 3, H, W)`` floating point in ``[-1, 1]``."""
+    """Check an image batch: ``(B, 3, H, W)`` floating point, finite, in ``[-1, 1]``."""
     check_tensor(image, name)
     if image.ndim != 4 or image.shape[1] != 3:
         raise ValueError(f"{name}: expected shape (B, 3, H, W), received {tuple(image.shape)}")
@@ -55,7 +55,10 @@ def check_image(image: Tensor, name: str = "image", *, multiple_of: int = 1) -> 
             f"{name}: expected height and width to be multiples of {multiple_of}, received {height}x{width}"
         )
     if _reads_values():
-        low, high = image.aminmax()
+        low, high = image.aminmax()  # NaN propagates into both, ±Inf into one
+        if not (torch.isfinite(low) and torch.isfinite(high)):
+            bad = int((~torch.isfinite(image)).sum())
+            raise ValueError(f"{name}: expected finite values in [-1, 1], received {bad} NaN or infinite values")
         if low < -1 - 1e-3 or high > 1 + 1e-3:
             raise ValueError(
                 f"{name}: expected values in [-1, 1], received values in [{low.item():.4g}, {high.item():.4g}]"

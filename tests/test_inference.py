@@ -123,3 +123,18 @@ def test_demo_writes_the_comparison_grid(tmp_path: Path) -> None:
     assert cli.main(["demo", "--out", str(tmp_path / "demo.png"), "--device", "cpu"]) == 0
     grid = Image.open(tmp_path / "demo.png")
     assert grid.size == (4 * 130 + 2, 4 * 130 + 2)  # 4 holes x (original | masked | none | full), 128 px + padding
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_pixels_are_refused_not_turned_into_a_nan_fill(checkpoint: Path, bad: float) -> None:
+    inpainter = Inpainter.from_checkpoint(checkpoint, device="cpu")
+    image = torch.rand(1, 3, 32, 32) * 2 - 1
+    image[0, 0, 0, 0] = bad
+    mask = torch.zeros(1, 1, 32, 32)
+    mask[..., 8:16, 8:16] = 1
+    with pytest.raises(ValueError, match=r"image: expected finite values in \[-1, 1\], received 1 NaN or infinite"):
+        inpainter.inpaint(image, mask)
+    array = photo().astype(np.float32) / 255
+    array[3, 4, 1] = bad
+    with pytest.raises(ValueError, match=r"image: expected finite float values in \[0, 1\], received 1 NaN"):
+        inpainter.inpaint(array, hole() == 255)
