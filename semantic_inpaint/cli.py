@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         TypeError,
         FileNotFoundError,
         FileExistsError,
+        FloatingPointError,
         RegistryError,
         pydantic.ValidationError,
     ) as error:

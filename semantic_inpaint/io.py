@@ -26,19 +26,46 @@ from torch import nn
 READABLE_MODES = frozenset({"RGB", "RGBA", "L", "LA", "P", "1"})
 
 
+#: how the temporary files of :func:`atomic_path` are named: ``.<name>.<random>.tmp``
+TEMPORARY_PATTERN = ".*.tmp"
+
+
+def _default_file_mode() -> int:
+    """The permissions a newly created file gets under the current umask (0o644 under 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` if the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it over ``path`` if the block succeeds.
+
+    The file ends with the permissions of a normally created file (``mkstemp``'s are 0600),
+    and an interrupted write leaves only a ``.<name>.*.tmp`` file that
+    :func:`remove_temporary_files` cleans up.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
         yield Path(temporary)
+        if os.path.exists(temporary):
+            os.chmod(temporary, _default_file_mode())
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
+
+
+def remove_temporary_files(folder: str | Path) -> list[Path]:
+    """Delete what interrupted :func:`atomic_path` writes left in ``folder``; returns the paths."""
+    stale = sorted(Path(folder).glob(TEMPORARY_PATTERN))
+    for path in stale:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return stale
 
 
 def read_rgb_image(path: str | Path) -> Image.Image:

@@ -17,6 +17,7 @@ from semantic_inpaint.config import DataConfig, load_config
 from semantic_inpaint.core import SemanticEmbedder
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import PretrainConfig, pretrain_embedder
+from semantic_inpaint.training.runtime import read_jsonl
 
 
 def hardware() -> str:
@@ -45,8 +46,8 @@ def last_elapsed_seconds(metrics: Path) -> float | None:
     """Training time of a run: the elapsed seconds of its last metrics line."""
     if not metrics.exists():
         return None
-    lines = [line for line in metrics.read_text().splitlines() if line.strip()]
-    return json.loads(lines[-1]).get("elapsed_seconds") if lines else None
+    records = read_jsonl(metrics)
+    return records[-1].get("elapsed_seconds") if records else None
 
 
 def load_embedder(config_path: Path) -> tuple[SemanticEmbedder, PretrainConfig]:

@@ -91,6 +91,21 @@ def make_loader(
     return iter(loader)
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines log. A torn last line (a write cut off by a crash) is
+    dropped; a broken line before it is an error naming the file and the line."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            if number == len(lines):
+                break
+            raise ValueError(f"{path}: line {number} is not valid JSON ({error})") from None
+    return records
+
+
 class JsonlLog:
     """Appends one JSON object per line; on resume, drops lines past the resumed step."""
 
@@ -98,12 +113,8 @@ class JsonlLog:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         if resume_step is not None and path.exists():
-            kept = [
-                line
-                for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= resume_step
-            ]
-            path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+            kept = [record for record in read_jsonl(path) if record.get("step", 0) <= resume_step]
+            path.write_text("".join(f"{json.dumps(record)}\n" for record in kept), encoding="utf-8")
         elif resume_step is None:
             path.write_text("", encoding="utf-8")
 

@@ -11,6 +11,7 @@ Output folder of a run::
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -24,7 +25,13 @@ from tqdm import tqdm
 from semantic_inpaint.augment import JointAugmentation
 from semantic_inpaint.config import RunConfig, save_config
 from semantic_inpaint.core import composite
-from semantic_inpaint.io import CHECKPOINT_FORMAT, atomic_path, load_checkpoint, save_checkpoint
+from semantic_inpaint.io import (
+    CHECKPOINT_FORMAT,
+    atomic_path,
+    load_checkpoint,
+    remove_temporary_files,
+    save_checkpoint,
+)
 from semantic_inpaint.losses import inpainting_loss, reconstruction_loss, weighted_sum
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.registry import Registry, get_registry
@@ -126,6 +133,7 @@ class Trainer:
             )
         if self.dist.is_main:
             self.output_dir.mkdir(parents=True, exist_ok=True)
+            remove_temporary_files(self.checkpoint_dir)  # left by a write that a crash interrupted
             save_config(config, self.output_dir / "config.yaml")
             self.log = JsonlLog(self.output_dir / "metrics.jsonl", self.step if resume else None)
 
@@ -143,6 +151,8 @@ class Trainer:
             "model": self.model.state_dict(),
             "optimizer_g": self.optimizer_g.state_dict(),
             "optimizer_d": self.optimizer_d.state_dict(),
+            "scaler_g": self.scaler_g.state_dict(),  # fp16 loss scales: an exact resume needs them
+            "scaler_d": self.scaler_d.state_dict(),
         }
 
     def save(self) -> Path:
@@ -151,6 +161,12 @@ class Trainer:
         Only the main process writes; the others wait until the file is complete.
         """
         path = self.checkpoint_dir / f"step_{self.step:06d}.pt"
+        broken = [name for name, tensor in self.model.state_dict().items() if not torch.isfinite(tensor).all()]
+        if broken:
+            raise FloatingPointError(
+                f"training diverged by step {self.step}: non-finite values in {broken[:3]}; "
+                f"no checkpoint was written, the earlier ones in {self.checkpoint_dir} are kept"
+            )
         if not self.dist.is_main:
             self.dist.barrier()
             return path
@@ -158,8 +174,8 @@ class Trainer:
         with atomic_path(self.checkpoint_dir / "last.pt") as temporary:
             temporary.unlink()
             os.link(path, temporary)
-        kept = sorted(self.checkpoint_dir.glob("step_*.pt"))[: -self.settings.keep_checkpoints]
-        for old in kept:
+        by_step = sorted(self.checkpoint_dir.glob("step_*.pt"), key=lambda p: int(p.stem.removeprefix("step_")))
+        for old in by_step[: -self.settings.keep_checkpoints]:  # by step number: names outgrow their padding
             old.unlink()
         self.dist.barrier()
         return path
@@ -173,6 +189,9 @@ class Trainer:
         self.model.load_state_dict(payload["model"])
         self.optimizer_g.load_state_dict(payload["optimizer_g"])
         self.optimizer_d.load_state_dict(payload["optimizer_d"])
+        for name, scaler in (("scaler_g", self.scaler_g), ("scaler_d", self.scaler_d)):
+            if payload.get(name):  # absent from checkpoints written before they were saved
+                scaler.load_state_dict(payload[name])
         self.step = int(payload["step"])
         # Checkpoints written before the clock was saved lack it: their time restarts at zero.
         self.elapsed_seconds = float(payload.get("elapsed_seconds", 0.0))
@@ -347,14 +366,21 @@ class Trainer:
             if self.step % settings.log_every == 0 or self.step == settings.steps:
                 means = self.dist.gather(torch.stack([torch.stack(list(m.values())) for m in window]).mean(0)[None])
                 elapsed = time.perf_counter() - window_start
+                window_keys = list(window[0].keys())
                 last_record = {
                     "step": self.step,
-                    **dict(zip(window[0].keys(), means.mean(0).tolist(), strict=True)),
+                    **dict(zip(window_keys, means.mean(0).tolist(), strict=True)),
                     "images_per_second": len(window) * settings.batch_size / elapsed,
                     "elapsed_seconds": self.elapsed_seconds,
                 }
                 if self.dist.is_main:
                     self.log.write(last_record)
+                diverged = [key for key in window_keys if not math.isfinite(last_record[key])]
+                if diverged:
+                    raise FloatingPointError(
+                        f"training diverged by step {self.step}: {', '.join(diverged)} not finite; the "
+                        f"checkpoints in {self.checkpoint_dir} are kept (lower the learning rates, or check the data)"
+                    )
                 bar.set_postfix(loss_g=f"{last_record['loss_g']:.3f}", loss_d=f"{last_record['loss_d']:.3f}")
                 window, window_start = [], time.perf_counter()
             sample_due = self.step % settings.sample_every == 0 or self.step == settings.steps

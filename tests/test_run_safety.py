@@ -1,0 +1,101 @@
+"""Nothing lost: pruning keeps the newest checkpoints, divergence never overwrites good ones,
+crashes leave no debris, the fp16 loss scales survive a resume, a torn log line is tolerated."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import Dataset
+
+from semantic_inpaint.io import load_checkpoint
+from semantic_inpaint.training import Trainer
+from semantic_inpaint.training.runtime import read_jsonl
+from tests.conftest import tiny_run
+
+
+def test_pruning_keeps_the_newest_checkpoints_by_step_number_past_a_million(tmp_path: Path) -> None:
+    trainer = Trainer(tiny_run(tmp_path / "run", steps=1, keep_checkpoints=2))
+    for step in (999_998, 999_999, 1_000_000):  # "step_1000000.pt" sorts before "step_999998.pt" by name
+        trainer.step = step
+        trainer.save()
+    names = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("step_*.pt"))
+    assert names == ["step_1000000.pt", "step_999999.pt"]
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == 1_000_000
+
+
+class OnePoisonedPixel(Dataset):
+    """Every image of ``inner`` with one NaN pixel."""
+
+    def __init__(self, inner: Dataset) -> None:
+        self.inner = inner
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        item = dict(self.inner[index])
+        item["image"] = item["image"].clone()
+        item["image"][0, 0, 0] = float("nan")
+        return item
+
+
+def test_a_batch_with_a_nan_pixel_stops_training_by_name_before_any_checkpoint(tmp_path: Path) -> None:
+    trainer = Trainer(tiny_run(tmp_path / "run", steps=3, checkpoint_every=1))
+    trainer.dataset = OnePoisonedPixel(trainer.dataset)
+    with pytest.raises(ValueError, match=r"batch\['image'\]: expected finite values in \[-1, 1\], received 4 NaN"):
+        trainer.fit(progress=False)
+    assert not list((tmp_path / "run" / "checkpoints").glob("*.pt"))
+
+
+def test_diverged_weights_are_never_written_over_good_checkpoints(tmp_path: Path) -> None:
+    trainer = Trainer(tiny_run(tmp_path / "run", steps=2, checkpoint_every=1))
+    trainer.fit(progress=False)
+    good = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
+    with torch.no_grad():
+        next(trainer.model.generator.parameters()).fill_(float("nan"))
+    trainer.step += 1
+    with pytest.raises(FloatingPointError, match=r"training diverged by step 3: non-finite values in \['generator\."):
+        trainer.save()
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == good
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == 2
+
+
+def test_interrupted_writes_are_cleaned_up_and_files_get_normal_permissions(tmp_path: Path) -> None:
+    Trainer(tiny_run(tmp_path / "run", steps=1)).fit(progress=False)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    debris = checkpoints / ".step_000002.pt.abc123.tmp"
+    debris.write_bytes(b"half a checkpoint")
+    Trainer(tiny_run(tmp_path / "run", steps=2), resume=True)
+    assert not debris.exists()
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = stat.S_IMODE((checkpoints / "last.pt").stat().st_mode)
+    assert mode == 0o666 & ~umask, oct(mode)
+
+
+def test_the_fp16_loss_scales_are_saved_and_restored(tmp_path: Path) -> None:
+    trainer = Trainer(tiny_run(tmp_path / "run", steps=1))
+    trainer.scaler_g = torch.amp.GradScaler("cpu", init_scale=1024.0)
+    trainer.scaler_g._lazy_init_scale_growth_tracker(torch.device("cpu"))
+    trainer.scaler_g.update(512.0)
+    trainer.save()
+    resumed = Trainer(tiny_run(tmp_path / "run", steps=2), resume=True)
+    resumed.scaler_g = torch.amp.GradScaler("cpu", init_scale=65536.0)
+    resumed.load(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert resumed.scaler_g.get_scale() == 512.0
+
+
+def test_a_torn_last_log_line_does_not_block_resume(tmp_path: Path) -> None:
+    Trainer(tiny_run(tmp_path / "run", steps=2, checkpoint_every=2)).fit(progress=False)
+    log = tmp_path / "run" / "metrics.jsonl"
+    log.write_text(log.read_text() + '{"step": 3, "loss_g": 0.4')  # the crash cut this line off
+    resumed = Trainer(tiny_run(tmp_path / "run", steps=3), resume=True)
+    resumed.fit(progress=False)
+    assert [record["step"] for record in read_jsonl(log)] == [1, 2, 3]
+    log.write_text('{"step": 1}\n{broken\n{"step": 2}\n')
+    with pytest.raises(ValueError, match=r"metrics.jsonl: line 2 is not valid JSON"):
+        read_jsonl(log)
