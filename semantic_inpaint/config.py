@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -28,10 +28,41 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 DeviceName = Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")]
 
 
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds a number or a tuple of numbers (not a bool)."""
+    if annotation in (int, float):
+        return True
+    if get_origin(annotation) is Annotated:
+        return _numeric(get_args(annotation)[0])
+    return get_origin(annotation) is tuple and all(_numeric(arg) for arg in get_args(annotation) if arg is not ...)
+
+
+def refuse_booleans_as_numbers(model: type[BaseModel], data: Any) -> Any:
+    """``steps: true`` would otherwise be read as 1: a bool where a number belongs is an error.
+
+    Everything else keeps pydantic's lax reading, so YAML's ``lr: 1e-3`` (a string to YAML)
+    is still the number it looks like.
+    """
+    if not isinstance(data, dict):
+        return data
+    for name, field in model.model_fields.items():
+        value = data.get(name, data.get(field.alias) if field.alias else None)
+        values = value if isinstance(value, list | tuple) else [value]
+        if _numeric(field.annotation) and any(isinstance(v, bool) for v in values):
+            raise ValueError(f"{name}: expected a number, received {value!r}")
+    return data
+
+
 class StrictModel(BaseModel):
-    """Base of every config section: unknown fields are errors, assignments are validated."""
+    """Base of every config section: unknown fields are errors, assignments are validated,
+    and a bool is not accepted as a number."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_booleans(cls, data: Any) -> Any:
+        return refuse_booleans_as_numbers(cls, data)
 
 
 class ComponentConfig(StrictModel):

@@ -18,6 +18,7 @@ import pluggy
 import pydantic
 
 from semantic_inpaint import builtins, hookspecs
+from semantic_inpaint.config import refuse_booleans_as_numbers
 
 ComponentKind = Literal["embedder", "generator", "discriminator", "mask_generator", "dataset", "judge"]
 
@@ -55,6 +56,17 @@ class RegistryError(LookupError):
     """
 
 
+class _OptionsModel(pydantic.BaseModel):
+    """Base of every component's options model: unknown options and bools as numbers are errors."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _refuse_booleans(cls, data: Any) -> Any:
+        return refuse_booleans_as_numbers(cls, data)
+
+
 @dataclass(frozen=True)
 class Component:
     """One registered component and where it came from."""
@@ -79,11 +91,7 @@ class Component:
             annotation = Any if parameter.annotation is inspect.Parameter.empty else parameter.annotation
             default = ... if parameter.default is inspect.Parameter.empty else parameter.default
             fields[parameter.name] = (annotation, default)
-        return pydantic.create_model(
-            f"{self.name}_{self.kind}_options",
-            __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True),
-            **fields,
-        )
+        return pydantic.create_model(f"{self.name}_{self.kind}_options", __base__=_OptionsModel, **fields)
 
     def validate_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         try:

@@ -84,3 +84,33 @@ def test_every_shipped_config_is_valid(tmp_path) -> None:
     run = quickstart_configs(tmp_path, steps=5, device="cpu")[2]
     model = BoostedGAN(run.model, load_embedder_weights=False)
     assert sorted(model.conditions) == ["attribute", "segmentation"]
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("training: {output_dir: x, steps: true}", "steps"),
+        ("training: {output_dir: x, steps: 5, lr_generator: false}", "lr_generator"),
+        ("training: {output_dir: x, steps: 5, betas: [0.5, true]}", "betas"),
+        ("model: {resolution: yes}\ntraining: {output_dir: x, steps: 5}", "resolution"),
+    ],
+)
+def test_a_bool_is_not_read_as_a_number(text: str, field: str) -> None:
+    import yaml
+
+    with pytest.raises(pydantic.ValidationError, match=rf"{field}: expected a number, received"):
+        RunConfig.model_validate(yaml.safe_load(text))
+
+
+def test_yaml_numbers_are_still_read_naturally() -> None:
+    import yaml
+
+    config = RunConfig.model_validate(yaml.safe_load("training: {output_dir: x, steps: 5, lr_generator: 1e-3}"))
+    assert config.training.lr_generator == 0.001  # PyYAML reads 1e-3 as a string
+
+
+def test_a_bool_is_not_a_number_in_component_options_either() -> None:
+    model = tiny_model()
+    model["generator"]["options"]["width"] = True
+    with pytest.raises(ValueError, match=r"(?s)options of generator 'dilated'.*width: expected a number, received True"):
+        BoostedGAN(ModelConfig.model_validate(model))
