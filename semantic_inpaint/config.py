@@ -208,12 +208,22 @@ class EvaluationConfig(StrictModel):
         default_factory=list,
         description="judges the project did not train (e.g. facemesh, age_gender, identity: semantic-inpaint[judges])",
     )
+    judge_masks: list[str] | None = Field(
+        None, description="the mask types (keys of masks) the judges score; default: all (judges are slow on a CPU)"
+    )
     reference: str | None = Field(None, description="method whose paired differences to every other are reported")
     resamples: int = Field(2000, ge=100, le=100_000, description="bootstrap resamples of the images (95 % intervals)")
     batch_size: int = Field(50, ge=1, le=4096)
     seed: int = Field(0, ge=0)
     device: DeviceName = "auto"
     results: Path = Field(description="folder for the results JSON (and the report's sources)")
+
+    @model_validator(mode="after")
+    def _judged_masks_exist(self) -> EvaluationConfig:
+        unknown = sorted(set(self.judge_masks or ()) - set(self.masks))
+        if unknown:
+            raise ValueError(f"judge_masks: expected names from masks {sorted(self.masks)}, received {unknown}")
+        return self
 
 
 class RunConfig(StrictModel):

@@ -119,7 +119,7 @@ def main() -> None:
             segmentation=segmentation,
             extractor=extractor,
             retrieval_database=database,
-            judges=judges,
+            judges=judges if config.judge_masks is None or mask_name in config.judge_masks else [],
             reference=config.reference,
             resamples=config.resamples,
             top_k=config.retrieval.top_k if config.retrieval else 10,
