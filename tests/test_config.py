@@ -112,5 +112,7 @@ def test_yaml_numbers_are_still_read_naturally() -> None:
 def test_a_bool_is_not_a_number_in_component_options_either() -> None:
     model = tiny_model()
     model["generator"]["options"]["width"] = True
-    with pytest.raises(ValueError, match=r"(?s)options of generator 'dilated'.*width: expected a number, received True"):
+    with pytest.raises(
+        ValueError, match=r"(?s)options of generator 'dilated'.*width: expected a number, received True"
+    ):
         BoostedGAN(ModelConfig.model_validate(model))
