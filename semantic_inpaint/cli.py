@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import pickle
 import sys
 from pathlib import Path
 
-import pydantic
+import yaml
+from PIL import Image
 
 from semantic_inpaint.config import load_config
-from semantic_inpaint.registry import HOOKS, RegistryError, get_registry
+from semantic_inpaint.registry import HOOKS, get_registry
 
 
 def command_plugins(_: argparse.Namespace) -> None:
@@ -76,6 +79,7 @@ def command_export(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="semantic-inpaint", description=__doc__)
+    parser.add_argument("--traceback", action="store_true", help="show the full traceback of an error (developers)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     plugins = commands.add_parser("plugins", help="list registered plugins and their components")
@@ -122,20 +126,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: what a user's input can raise (files, configs, images, devices, pickles); a bug in the
+#: library raises something else and keeps its traceback
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,  # also pydantic.ValidationError, json.JSONDecodeError
+    TypeError,
+    LookupError,  # also KeyError, RegistryError
+    OSError,  # also FileNotFoundError, FileExistsError, a full disk
+    RuntimeError,  # also an unavailable device
+    FloatingPointError,
+    yaml.YAMLError,
+    pickle.UnpicklingError,
+    Image.DecompressionBombError,
+)
+
+
+def one_line(error: BaseException) -> str:
+    """The error's message on one line, without pydantic's documentation links."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return " ".join(line for line in lines if not line.startswith("For further information visit"))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a user error ends with one line on stderr and exit code 2.
+
+    ``--traceback`` (or ``SEMANTIC_INPAINT_TRACEBACK=1``) shows the full traceback instead.
+    """
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (
-        ValueError,
-        TypeError,
-        FileNotFoundError,
-        FileExistsError,
-        FloatingPointError,
-        RegistryError,
-        pydantic.ValidationError,
-    ) as error:
-        print(f"semantic-inpaint {args.command}: error: {error}", file=sys.stderr)
+    except USER_ERRORS as error:
+        if args.traceback or os.environ.get("SEMANTIC_INPAINT_TRACEBACK") == "1":
+            raise
+        print(f"semantic-inpaint {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 2
     return 0
 

@@ -248,15 +248,15 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"config: no such file {path}")
     text = path.read_text(encoding="utf-8")
-    suffix = path.suffix.lower()
-    if suffix in {".yaml", ".yml"}:
-        data = yaml.safe_load(text)
-    elif suffix == ".toml":
-        data = tomllib.loads(text)
-    elif suffix == ".json":
-        data = json.loads(text)
-    else:
+    parsers = {".yaml": yaml.safe_load, ".yml": yaml.safe_load, ".toml": tomllib.loads, ".json": json.loads}
+    parse = parsers.get(path.suffix.lower())
+    if parse is None:
         raise ValueError(f"config: expected a .yaml, .yml, .toml or .json file, received {path}")
+    try:
+        data = parse(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+        details = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        raise ValueError(f"config: cannot parse {path}: {details}") from None
     if not isinstance(data, dict):
         raise ValueError(f"config: expected a mapping at the top of {path}, received {type(data).__name__}")
     return data

@@ -20,7 +20,7 @@ from torch import Tensor
 
 from semantic_inpaint.config import RunConfig
 from semantic_inpaint.core import composite
-from semantic_inpaint.io import atomic_path, load_checkpoint, read_weights_metadata
+from semantic_inpaint.io import atomic_path, is_safetensors, load_checkpoint, read_weights_metadata
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.registry import Registry
 from semantic_inpaint.training.runtime import resolve_device
@@ -137,7 +137,9 @@ class Inpainter:
         it; their original weight files are not needed.
         """
         path = Path(path)
-        if path.suffix == ".safetensors":
+        if not path.is_file():
+            raise FileNotFoundError(f"checkpoint: no such file {path}")
+        if is_safetensors(path):  # by content: an export may have any name
             config, state = _load_inference_file(path)
         else:
             payload = load_checkpoint(path)

@@ -149,6 +149,26 @@ def save_checkpoint(payload: Mapping[str, Any], path: str | Path) -> None:
         torch.save(dict(payload), temporary)
 
 
+def is_safetensors(path: str | Path) -> bool:
+    """Whether a file is safetensors, by its content (an 8-byte header length, then JSON), not its name."""
+    with open(path, "rb") as handle:
+        start = handle.read(9)
+    size = Path(path).stat().st_size
+    return len(start) == 9 and start[8:9] == b"{" and 0 < int.from_bytes(start[:8], "little") <= size - 8
+
+
+def without_unsafe_advice(message: str) -> str:
+    """A load error without torch's advice to retry with ``weights_only=False`` (which runs code).
+
+    Examples:
+        >>> without_unsafe_advice("Weights only load failed.\\n(1) Re-running `torch.load` with `weights_only` "
+        ...                       "set to `False` will likely succeed\\nUnsupported global: os.system")
+        'Weights only load failed. Unsupported global: os.system'
+    """
+    kept = [line.strip() for line in message.splitlines() if line.strip() and "weights_only" not in line]
+    return " ".join(kept)
+
+
 #: format tag of the trainer's checkpoints
 CHECKPOINT_FORMAT = "semantic-inpaint/checkpoint-v1"
 
@@ -158,10 +178,15 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint: no such file {path}")
+    if is_safetensors(path):
+        raise ValueError(
+            f"checkpoint: {path} is a safetensors file (an exported model), not a training checkpoint; "
+            f"load it with Inpainter.from_checkpoint"
+        )
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises many types for corrupt or foreign files
-        raise ValueError(f"checkpoint: cannot load {path}: {error}") from None
+        raise ValueError(f"checkpoint: cannot load {path}: {without_unsafe_advice(str(error))}") from None
     if not isinstance(payload, dict) or "format" not in payload:
         raise ValueError(f"checkpoint: {path} is not a semantic-inpaint checkpoint")
     if payload["format"] != CHECKPOINT_FORMAT:
