@@ -9,6 +9,7 @@ file. Everything read loads without executing code: safetensors, or
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -143,10 +144,33 @@ def load_weights(module: nn.Module, path: str | Path, expected: Mapping[str, Any
         )
 
 
+def payload_digest(value: Any, digest: Any = None) -> str:
+    """SHA-256 of a checkpoint's content: every tensor's dtype, shape and bytes and every other
+    value, walked in a fixed order, so that a damaged copy of the file is caught on load."""
+    digest = digest if digest is not None else hashlib.sha256()
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"tensor {tensor.dtype} {tuple(tensor.shape)};".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    elif isinstance(value, Mapping):
+        digest.update(f"dict {len(value)};".encode())
+        for key in sorted(value, key=str):
+            digest.update(f"{key!r}:".encode())
+            payload_digest(value[key], digest)
+    elif isinstance(value, list | tuple):
+        digest.update(f"{type(value).__name__} {len(value)};".encode())
+        for item in value:
+            payload_digest(item, digest)
+    else:
+        digest.update(f"{type(value).__name__} {value!r};".encode())
+    return digest.hexdigest()
+
+
 def save_checkpoint(payload: Mapping[str, Any], path: str | Path) -> None:
-    """Atomically ``torch.save`` a checkpoint made of tensors, numbers, strings and dicts."""
+    """Atomically ``torch.save`` a checkpoint made of tensors, numbers, strings and dicts,
+    with the SHA-256 of its content (``sha256``) that :func:`load_checkpoint` verifies."""
     with atomic_path(path) as temporary:
-        torch.save(dict(payload), temporary)
+        torch.save({**payload, "sha256": payload_digest(payload)}, temporary)
 
 
 def is_safetensors(path: str | Path) -> bool:
@@ -191,4 +215,10 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise ValueError(f"checkpoint: {path} is not a semantic-inpaint checkpoint")
     if payload["format"] != CHECKPOINT_FORMAT:
         raise ValueError(f"checkpoint: {path} has format {payload['format']!r}, expected {CHECKPOINT_FORMAT!r}")
+    stored = payload.pop("sha256", None)  # absent from checkpoints written before it was stored
+    if stored is not None and payload_digest(payload) != stored:
+        raise ValueError(
+            f"checkpoint: {path} is damaged: its content no longer matches the SHA-256 stored in it "
+            f"(use another checkpoint, e.g. an earlier step_*.pt)"
+        )
     return payload

@@ -83,6 +83,7 @@ def test_the_fp16_loss_scales_are_saved_and_restored(tmp_path: Path) -> None:
     trainer.scaler_g._lazy_init_scale_growth_tracker(torch.device("cpu"))
     trainer.scaler_g.update(512.0)
     trainer.save()
+    trainer.close()
     resumed = Trainer(tiny_run(tmp_path / "run", steps=2), resume=True)
     resumed.scaler_g = torch.amp.GradScaler("cpu", init_scale=65536.0)
     resumed.load(tmp_path / "run" / "checkpoints" / "last.pt")
@@ -99,3 +100,42 @@ def test_a_torn_last_log_line_does_not_block_resume(tmp_path: Path) -> None:
     log.write_text('{"step": 1}\n{broken\n{"step": 2}\n')
     with pytest.raises(ValueError, match=r"metrics.jsonl: line 2 is not valid JSON"):
         read_jsonl(log)
+
+
+def test_two_runs_into_one_folder_are_refused_naming_the_holder(tmp_path: Path) -> None:
+    first = Trainer(tiny_run(tmp_path / "run", steps=2))
+    with pytest.raises(FileExistsError, match=rf"output_dir: .*run is in use by another run \(pid {os.getpid()} on "):
+        Trainer(tiny_run(tmp_path / "run", steps=2))
+    assert not (tmp_path / "run" / "metrics.jsonl").read_text(), "the refused run wrote nothing"
+    first.fit(progress=False)  # the holder trains undisturbed and gives the folder back at the end
+    Trainer(tiny_run(tmp_path / "run", steps=3), resume=True).fit(progress=False)
+
+
+def test_a_second_process_is_refused_while_a_run_holds_the_folder(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    config = tiny_run(tmp_path / "run", steps=2).model_dump(mode="json")
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(config))
+    holder = Trainer(tiny_run(tmp_path / "run", steps=2))
+    result = subprocess.run(
+        [sys.executable, "-m", "semantic_inpaint.cli", "train", "--config", str(tmp_path / "run.yaml")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    holder.close()
+    assert result.returncode == 2, result.stderr
+    assert f"is in use by another run (pid {os.getpid()}" in result.stderr
+
+
+def test_a_flipped_byte_in_a_checkpoint_is_caught_on_load(tmp_path: Path) -> None:
+    Trainer(tiny_run(tmp_path / "run", steps=1)).fit(progress=False)
+    path = tmp_path / "run" / "checkpoints" / "last.pt"
+    load_checkpoint(path)  # intact: loads
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # the middle of the file: tensor data
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"checkpoint: (.*damaged.pt is damaged|cannot load .*damaged.pt)"):
+        load_checkpoint(damaged)

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.registry import Registry, get_registry
 from semantic_inpaint.training.distributed import setup_distributed
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
+from semantic_inpaint.training.run_lock import RunFolderLock
 from semantic_inpaint.training.runtime import (
     JsonlLog,
     autocast,
@@ -124,13 +126,20 @@ class Trainer:
         self.step = 0
         self.elapsed_seconds = 0.0  # training time so far, carried across resumes by the checkpoint
         last = self.checkpoint_dir / "last.pt"
-        if resume:
-            self.load(last)
-        elif last.exists():
+        if not resume and last.exists():
             raise FileExistsError(
                 f"output_dir: {self.output_dir} already holds a run ({last}); pass resume=True "
                 f"(CLI: --resume) to continue it, or choose another output_dir"
             )
+        self.lock = RunFolderLock(self.output_dir)
+        if self.dist.is_main:
+            self.lock.acquire()  # before anything in the folder is read or written; released by fit
+        if resume:
+            try:
+                self.load(last)
+            except BaseException:
+                self.lock.release()  # a refused checkpoint leaves the folder free
+                raise
         if self.dist.is_main:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             remove_temporary_files(self.checkpoint_dir)  # left by a write that a crash interrupted
@@ -346,6 +355,19 @@ class Trainer:
         loader = make_loader(
             self.dataset, settings.batch_size, settings.seed, self.step, settings.num_workers, self.device, self.local
         )
+        if self.dist.is_main:
+            self.lock.acquire()  # again, if an earlier fit of this trainer gave the folder back
+        try:
+            return self._fit(loader, progress)
+        finally:
+            self.lock.release()
+
+    def close(self) -> None:
+        """Give the run folder back without training (fit does so when it ends)."""
+        self.lock.release()
+
+    def _fit(self, loader: Iterator[dict[str, Tensor]], progress: bool) -> dict[str, Any]:
+        settings = self.settings
         window: list[dict[str, Tensor]] = []
         last_record: dict[str, Any] = {"step": self.step}
         self.model.train()
