@@ -8,6 +8,7 @@ import pickle
 import sys
 from pathlib import Path
 
+import numpy as np
 import yaml
 from PIL import Image
 
@@ -46,14 +47,13 @@ def command_pretrain(args: argparse.Namespace) -> None:
 
 def command_inpaint(args: argparse.Namespace) -> None:
     from semantic_inpaint.inference import Inpainter
-    from semantic_inpaint.io import read_rgb_image
+    from semantic_inpaint.io import read_mask_image, read_rgb_image
 
     inpainter = Inpainter.from_checkpoint(args.checkpoint, device=args.device)
-    image = read_rgb_image(args.image)
-    mask = read_rgb_image(args.mask).convert("L")
-    result = inpainter.inpaint(image, mask)
+    image = np.asarray(read_rgb_image(args.image))  # upright by its EXIF orientation
+    result = inpainter.inpaint(image, read_mask_image(args.mask))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    result.save(args.out)
+    Image.fromarray(result).save(args.out)
     print(f"wrote {args.out}")
 
 

@@ -9,6 +9,7 @@ hole pixels are replaced, so the known pixels come back unchanged (bit-identical
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any, overload
 
@@ -20,7 +21,14 @@ from torch import Tensor
 
 from semantic_inpaint.config import RunConfig
 from semantic_inpaint.core import composite
-from semantic_inpaint.io import atomic_path, is_safetensors, load_checkpoint, read_weights_metadata
+from semantic_inpaint.io import (
+    atomic_path,
+    is_safetensors,
+    load_checkpoint,
+    read_weights_metadata,
+    upright_hole,
+    upright_rgb,
+)
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.registry import Registry
 from semantic_inpaint.training.runtime import resolve_device
@@ -69,12 +77,6 @@ def _load_inference_file(path: Path) -> tuple[RunConfig, dict[str, Tensor]]:
     if metadata.get("format") != INFERENCE_FORMAT:
         raise ValueError(f"checkpoint: {path} has format {metadata.get('format')!r}, expected {INFERENCE_FORMAT!r}")
     return RunConfig.model_validate(json.loads(metadata["config"])), state
-
-
-def _pil_to_tensors(image: Image.Image, mask: Image.Image) -> tuple[Tensor, Tensor]:
-    if not isinstance(mask, Image.Image):
-        raise TypeError(f"mask: expected a PIL image like the image, received {type(mask).__name__}")
-    return _numpy_to_tensors(np.asarray(image.convert("RGB")), np.asarray(mask.convert("L")))
 
 
 def _numpy_to_tensors(image: np.ndarray, mask: np.ndarray) -> tuple[Tensor, Tensor]:
@@ -159,6 +161,8 @@ class Inpainter:
         """``(B, 3, H, W)`` in ``[-1, 1]`` and ``(B, 1, H, W)`` in ``{0, 1}`` → ``(B, 3, H, W)``."""
         check_image(image, "image")
         check_mask(mask, "mask", like=image)
+        if not mask.any():
+            warnings.warn("mask: no pixel is marked as missing (white); the image comes back unchanged", stacklevel=3)
         size = (self.resolution, self.resolution)
         image_in, mask_in = image.to(self.device).float(), mask.to(self.device).float()
         if image.shape[-2:] != size:
@@ -179,9 +183,11 @@ class Inpainter:
     def inpaint(self, image: Any, mask: Any) -> Any:
         """Fill the hole of ``image`` marked by ``mask``; returns the same type as ``image``.
 
-        Accepted pairs: PIL images (mask white = hole); numpy ``(H, W, 3)`` uint8 or float in
-        ``[0, 1]`` with an ``(H, W)`` mask; tensors ``(3, H, W)`` or ``(B, 3, H, W)`` in
-        ``[-1, 1]`` with ``(1, H, W)`` or ``(B, 1, H, W)`` masks in ``{0, 1}``.
+        Accepted pairs: PIL images (mask white = hole, or its alpha where its colours are all
+        black; both turned upright by their EXIF orientation, and the result is upright);
+        numpy ``(H, W, 3)`` uint8 or float in ``[0, 1]`` with an ``(H, W)`` mask; tensors
+        ``(3, H, W)`` or ``(B, 3, H, W)`` in ``[-1, 1]`` with ``(1, H, W)`` or ``(B, 1, H, W)``
+        masks in ``{0, 1}``.
         """
         if isinstance(image, Tensor):
             if not isinstance(mask, Tensor):
@@ -190,21 +196,21 @@ class Inpainter:
                 return self.inpaint_tensor(image[None], mask[None])[0]
             return self.inpaint_tensor(image, mask)
         if isinstance(image, Image.Image):
-            tensor, hole = _pil_to_tensors(image, mask)
-        elif isinstance(image, np.ndarray):
-            tensor, hole = _numpy_to_tensors(image, mask)
-        else:
+            if not isinstance(mask, Image.Image):
+                raise TypeError(f"mask: expected a PIL image like the image, received {type(mask).__name__}")
+            return Image.fromarray(self.inpaint(np.asarray(upright_rgb(image)), upright_hole(mask)))
+        if not isinstance(image, np.ndarray):
             raise TypeError(f"image: expected a PIL image, numpy array or tensor, received {type(image).__name__}")
+        tensor, hole = _numpy_to_tensors(image, mask)
         if hole.shape[-2:] != tensor.shape[-2:]:
             raise ValueError(
                 f"mask: expected the image's size {tuple(tensor.shape[-2:])}, received {tuple(hole.shape[-2:])}"
             )
         result = self.inpaint_tensor(tensor, hole)[0].permute(1, 2, 0).numpy()
-        original = np.asarray(image.convert("RGB")) if isinstance(image, Image.Image) else image
-        if original.dtype == np.uint8:
+        if image.dtype == np.uint8:
             pixels = np.clip(np.round((result + 1) * 127.5), 0, 255).astype(np.uint8)
         else:
-            pixels = np.clip((result + 1) / 2, 0, 1).astype(original.dtype)
+            pixels = np.clip((result + 1) / 2, 0, 1).astype(image.dtype)
         known = hole[0, 0].numpy() == 0
-        pixels[known] = original[known]  # the caller's exact values, no float round trip
-        return Image.fromarray(pixels) if isinstance(image, Image.Image) else pixels
+        pixels[known] = image[known]  # the caller's exact values, no float round trip
+        return pixels

@@ -17,8 +17,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -69,21 +70,69 @@ def remove_temporary_files(folder: str | Path) -> list[Path]:
     return stale
 
 
-def read_rgb_image(path: str | Path) -> Image.Image:
-    """Open an image file as RGB, with clear errors for missing, corrupt or odd files."""
+def upright_rgb(image: Image.Image, name: str = "image") -> Image.Image:
+    """An RGB copy of a PIL image, turned upright by its EXIF orientation (phone photos).
+
+    Modes that do not convert to RGB without guessing (16-bit ``I;16``, 32-bit ``I`` and
+    ``F``, ``CMYK``, ...) are refused by name: a naive conversion would change the known
+    pixels (a 16-bit PNG comes out almost white).
+    """
+    if image.mode not in READABLE_MODES:
+        raise ValueError(
+            f"{name}: expected one of the modes {sorted(READABLE_MODES)}, received mode {image.mode!r}; "
+            f"convert it to 8-bit RGB first (e.g. with an image editor or PIL, choosing how to map its values)"
+        )
+    return ImageOps.exif_transpose(image).convert("RGB")
+
+
+def upright_hole(mask: Image.Image, name: str = "mask") -> np.ndarray:
+    """``(H, W)`` uint8 hole mask (255 = missing) of a PIL mask, upright by its EXIF orientation.
+
+    White marks the hole. A mask with an alpha channel whose colour channels are all black
+    takes its hole from the alpha channel, as drawing tools that paint transparency produce.
+
+    Examples:
+        >>> painted = Image.new("LA", (4, 4), (0, 0)); painted.putpixel((1, 2), (0, 255))
+        >>> upright_hole(painted)[2].tolist()
+        [0, 255, 0, 0]
+    """
+    if mask.mode not in READABLE_MODES:
+        raise ValueError(f"{name}: expected one of the modes {sorted(READABLE_MODES)}, received mode {mask.mode!r}")
+    mask = ImageOps.exif_transpose(mask)
+    grey = np.asarray(mask.convert("L"))
+    if "A" in mask.getbands() and not grey.any():
+        return np.asarray(mask.getchannel("A"))
+    return grey
+
+
+def _open_image(path: str | Path, name: str) -> Image.Image:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"image: no such file {path}")
+        raise FileNotFoundError(f"{name}: no such file {path}")
     try:
         with Image.open(path) as image:
             image.load()
-            if image.mode not in READABLE_MODES:
-                raise ValueError(
-                    f"image: expected one of the modes {sorted(READABLE_MODES)} in {path}, received mode {image.mode!r}"
-                )
-            return image.convert("RGB")
-    except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(f"image: cannot read image file {path}: {error}") from None
+            return image.copy() if image.mode in READABLE_MODES else image
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+        raise ValueError(f"{name}: cannot read image file {path}: {error}") from None
+
+
+def read_rgb_image(path: str | Path, name: str = "image") -> Image.Image:
+    """Open an image file as upright RGB, with clear errors for missing, corrupt or odd files."""
+    image = _open_image(path, name)
+    try:
+        return upright_rgb(image, name)
+    except ValueError as error:
+        raise ValueError(f"{error} (file {path})") from None
+
+
+def read_mask_image(path: str | Path, name: str = "mask") -> np.ndarray:
+    """Open a mask file as an upright ``(H, W)`` uint8 array (see :func:`upright_hole`)."""
+    mask = _open_image(path, name)
+    try:
+        return upright_hole(mask, name)
+    except ValueError as error:
+        raise ValueError(f"{error} (file {path})") from None
 
 
 def save_weights(module: nn.Module, path: str | Path, metadata: Mapping[str, Any]) -> None:
