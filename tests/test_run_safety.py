@@ -139,3 +139,53 @@ def test_a_flipped_byte_in_a_checkpoint_is_caught_on_load(tmp_path: Path) -> Non
     damaged.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"checkpoint: (.*damaged.pt is damaged|cannot load .*damaged.pt)"):
         load_checkpoint(damaged)
+
+
+def test_a_log_line_after_a_resume_averages_the_same_steps_as_without_the_interruption(tmp_path: Path) -> None:
+    straight = Trainer(tiny_run(tmp_path / "straight", steps=6, log_every=3))
+    straight.fit(progress=False)
+    interrupted = Trainer(tiny_run(tmp_path / "resumed", steps=6, log_every=3, checkpoint_every=4))
+    save = interrupted.save
+
+    def save_then_crash() -> Path:
+        save()
+        raise KeyboardInterrupt  # killed right after the step-4 checkpoint, mid-way between log lines
+
+    interrupted.save = save_then_crash  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(progress=False)
+    Trainer(tiny_run(tmp_path / "resumed", steps=6, log_every=3, checkpoint_every=4), resume=True).fit(progress=False)
+    expected = read_jsonl(tmp_path / "straight" / "metrics.jsonl")
+    actual = read_jsonl(tmp_path / "resumed" / "metrics.jsonl")
+    assert [r["step"] for r in actual] == [r["step"] for r in expected] == [3, 6]
+    assert actual[-1]["loss_g"] == pytest.approx(expected[-1]["loss_g"], abs=1e-6)  # steps 4..6, not 5..6
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"lr_generator": 0.01}, "training.lr_generator"),
+        ({"betas": (0.9, 0.99)}, "training.betas"),
+        ({"batch_size": 8}, "training.batch_size"),
+        ({"seed": 3}, "training.seed"),
+    ],
+)
+def test_a_resume_that_would_change_the_run_is_refused_by_field(tmp_path: Path, change: dict, field: str) -> None:
+    Trainer(tiny_run(tmp_path / "run", steps=1)).fit(progress=False)
+    original = (tmp_path / "run" / "config.yaml").read_text()
+    with pytest.raises(ValueError, match=rf"belongs to a run with other settings.*{field}: checkpoint has"):
+        Trainer(tiny_run(tmp_path / "run", steps=2, **change), resume=True)
+    changed_data = tiny_run(tmp_path / "run", steps=2)
+    changed_data.data.options["length"] = 65
+    with pytest.raises(ValueError, match=r"data\.options\.length: checkpoint has 64, config has 65"):
+        Trainer(changed_data, resume=True)
+    assert (tmp_path / "run" / "config.yaml").read_text() == original
+
+
+def test_a_resume_that_trains_longer_keeps_the_original_config_and_records_the_change(tmp_path: Path) -> None:
+    Trainer(tiny_run(tmp_path / "run", steps=1)).fit(progress=False)
+    original = (tmp_path / "run" / "config.yaml").read_text()
+    Trainer(tiny_run(tmp_path / "run", steps=2, log_every=2), resume=True).fit(progress=False)
+    assert (tmp_path / "run" / "config.yaml").read_text() == original
+    recorded = (tmp_path / "run" / "config.resumed_at_step_000001.yaml").read_text()
+    assert "steps: 2" in recorded and "log_every: 2" in recorded

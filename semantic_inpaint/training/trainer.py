@@ -62,6 +62,16 @@ def describe_model_difference(saved: dict[str, Any], current: dict[str, Any], pr
     return differences
 
 
+#: training settings a resume may change: how long, how often to log and save, on what hardware
+RESUMABLE_CHANGES = tuple(
+    f"training.{name}:"
+    for name in (
+        "steps", "output_dir", "device", "amp", "channels_last", "compile", "num_workers", "log_every",
+        "sample_every", "checkpoint_every", "keep_checkpoints", "sample_count", "recalibration_batches",
+    )
+)  # fmt: skip
+
+
 class Trainer:
     """Trains a :class:`~semantic_inpaint.model.BoostedGAN` as its config says.
 
@@ -125,6 +135,8 @@ class Trainer:
         self.scaler_g, self.scaler_d = grad_scaler(self.device, settings.amp), grad_scaler(self.device, settings.amp)
         self.step = 0
         self.elapsed_seconds = 0.0  # training time so far, carried across resumes by the checkpoint
+        self.log_window: list[dict[str, Tensor]] = []  # metrics of the steps since the last log line
+        self.resumed_changes: list[str] = []  # harmless settings a resume changed
         last = self.checkpoint_dir / "last.pt"
         if not resume and last.exists():
             raise FileExistsError(
@@ -143,7 +155,10 @@ class Trainer:
         if self.dist.is_main:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             remove_temporary_files(self.checkpoint_dir)  # left by a write that a crash interrupted
-            save_config(config, self.output_dir / "config.yaml")
+            if not resume:
+                save_config(config, self.output_dir / "config.yaml")
+            elif self.resumed_changes:  # config.yaml stays the original run's; the changes go beside it
+                save_config(config, self.output_dir / f"config.resumed_at_step_{self.step:06d}.yaml")
             self.log = JsonlLog(self.output_dir / "metrics.jsonl", self.step if resume else None)
 
     def _prepare(self, module: torch.nn.Module) -> torch.nn.Module:
@@ -162,6 +177,8 @@ class Trainer:
             "optimizer_d": self.optimizer_d.state_dict(),
             "scaler_g": self.scaler_g.state_dict(),  # fp16 loss scales: an exact resume needs them
             "scaler_d": self.scaler_d.state_dict(),
+            # a log line after a resume must average the same steps as without the interruption
+            "log_window": [{key: value.cpu() for key, value in metrics.items()} for metrics in self.log_window],
         }
 
     def save(self) -> Path:
@@ -195,6 +212,7 @@ class Trainer:
         differences = describe_model_difference(saved, self.config.model.model_dump(mode="json"))
         if differences:
             raise ValueError(f"checkpoint: {path} was trained with a different model config: " + "; ".join(differences))
+        self.resumed_changes = self._check_resumed_settings(json.loads(payload["config"]), path)
         self.model.load_state_dict(payload["model"])
         self.optimizer_g.load_state_dict(payload["optimizer_g"])
         self.optimizer_d.load_state_dict(payload["optimizer_d"])
@@ -202,8 +220,27 @@ class Trainer:
             if payload.get(name):  # absent from checkpoints written before they were saved
                 scaler.load_state_dict(payload[name])
         self.step = int(payload["step"])
+        self.log_window = [
+            {key: value.to(self.device) for key, value in metrics.items()} for metrics in payload.get("log_window", [])
+        ]
         # Checkpoints written before the clock was saved lack it: their time restarts at zero.
         self.elapsed_seconds = float(payload.get("elapsed_seconds", 0.0))
+
+    def _check_resumed_settings(self, saved: dict[str, Any], path: Path) -> list[str]:
+        """Refuse a resume whose data or optimisation differ from the checkpoint's run (the
+        optimiser state, the batch order and the masks would silently not follow); return the
+        harmless changes (steps, cadence, devices, ...), which are recorded."""
+        current = self.config.model_dump(mode="json")
+        changed = describe_model_difference(saved.get("data", {}), current["data"], "data")
+        changed += describe_model_difference(saved.get("training", {}), current["training"], "training")
+        refused = [line for line in changed if not line.startswith(RESUMABLE_CHANGES)]
+        if refused:
+            raise ValueError(
+                f"checkpoint: {path} belongs to a run with other settings, which a resume cannot change: "
+                + "; ".join(refused)
+                + " (start a new run in another output_dir instead)"
+            )
+        return changed
 
     # ------------------------------------------------------------------ one iteration
     def _set_discriminators_trainable(self, trainable: bool) -> None:
@@ -368,7 +405,7 @@ class Trainer:
 
     def _fit(self, loader: Iterator[dict[str, Tensor]], progress: bool) -> dict[str, Any]:
         settings = self.settings
-        window: list[dict[str, Tensor]] = []
+        window = self.log_window  # steps since the last log line (restored on resume)
         last_record: dict[str, Any] = {"step": self.step}
         self.model.train()
         started = time.perf_counter() - self.elapsed_seconds
@@ -404,7 +441,8 @@ class Trainer:
                         f"checkpoints in {self.checkpoint_dir} are kept (lower the learning rates, or check the data)"
                     )
                 bar.set_postfix(loss_g=f"{last_record['loss_g']:.3f}", loss_d=f"{last_record['loss_d']:.3f}")
-                window, window_start = [], time.perf_counter()
+                window.clear()
+                window_start = time.perf_counter()
             sample_due = self.step % settings.sample_every == 0 or self.step == settings.steps
             checkpoint_due = self.step % settings.checkpoint_every == 0 or self.step == settings.steps
             if sample_due or checkpoint_due:
