@@ -34,6 +34,9 @@ from semantic_inpaint.registry import Registry
 from semantic_inpaint.training.runtime import resolve_device
 from semantic_inpaint.validation import check_image, check_mask
 
+#: the range of a tensor image's values: ``(-1, 1)`` or ``(0, 1)``
+ValueRange = tuple[float, float]
+
 #: format of a weights-only file for inference (generator + embedders, safetensors)
 INFERENCE_FORMAT = "semantic-inpaint/inference-v1"
 
@@ -174,26 +177,42 @@ class Inpainter:
         return composite(prediction.to(image.device, image.dtype), image, mask)
 
     @overload
-    def inpaint(self, image: Tensor, mask: Tensor) -> Tensor: ...
+    def inpaint(self, image: Tensor, mask: Tensor, *, value_range: ValueRange = (-1, 1)) -> Tensor: ...
     @overload
     def inpaint(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray: ...
     @overload
     def inpaint(self, image: Image.Image, mask: Image.Image) -> Image.Image: ...
 
-    def inpaint(self, image: Any, mask: Any) -> Any:
+    def inpaint(self, image: Any, mask: Any, *, value_range: ValueRange = (-1, 1)) -> Any:
         """Fill the hole of ``image`` marked by ``mask``; returns the same type as ``image``.
 
         Accepted pairs: PIL images (mask white = hole, or its alpha where its colours are all
         black; both turned upright by their EXIF orientation, and the result is upright);
         numpy ``(H, W, 3)`` uint8 or float in ``[0, 1]`` with an ``(H, W)`` mask; tensors
-        ``(3, H, W)`` or ``(B, 3, H, W)`` in ``[-1, 1]`` with ``(1, H, W)`` or ``(B, 1, H, W)``
-        masks in ``{0, 1}``.
+        ``(3, H, W)`` or ``(B, 3, H, W)`` with ``(1, H, W)`` or ``(B, 1, H, W)`` masks in
+        ``{0, 1}``.
+
+        Args:
+            value_range: the range of a tensor's values, ``(-1, 1)`` (the library's own) or
+                ``(0, 1)`` (torchvision's ``ToTensor``); the result comes back in the same
+                range. A tensor with no negative value under the default range triggers a
+                warning, since it is most likely a ``[0, 1]`` image read as ``[-1, 1]``.
         """
         if isinstance(image, Tensor):
             if not isinstance(mask, Tensor):
                 raise TypeError(f"mask: expected a tensor like the image, received {type(mask).__name__}")
             if image.ndim == 3:
-                return self.inpaint_tensor(image[None], mask[None])[0]
+                return self.inpaint(image[None], mask[None], value_range=value_range)[0]
+            if tuple(value_range) == (0, 1):  # known pixels come back as given, not through a round trip
+                return composite(self.inpaint_tensor(image * 2 - 1, mask).add(1).div(2), image, mask)
+            if tuple(value_range) != (-1, 1):
+                raise ValueError(f"value_range: expected (-1, 1) or (0, 1), received {tuple(value_range)}")
+            if image.numel() and image.min() >= 0:
+                warnings.warn(
+                    "image: no value is negative, so this looks like a [0, 1] image read as [-1, 1]; "
+                    "pass value_range=(0, 1) if that is its range",
+                    stacklevel=2,
+                )
             return self.inpaint_tensor(image, mask)
         if isinstance(image, Image.Image):
             if not isinstance(mask, Image.Image):

@@ -138,3 +138,18 @@ def test_non_finite_pixels_are_refused_not_turned_into_a_nan_fill(checkpoint: Pa
     array[3, 4, 1] = bad
     with pytest.raises(ValueError, match=r"image: expected finite float values in \[0, 1\], received 1 NaN"):
         inpainter.inpaint(array, hole() == 255)
+
+
+def test_a_zero_to_one_tensor_is_read_by_its_declared_range_and_warned_about_otherwise(checkpoint: Path) -> None:
+    inpainter = Inpainter.from_checkpoint(checkpoint, device="cpu")
+    unit = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))  # torchvision's [0, 1]
+    mask = torch.zeros(1, 1, 32, 32)
+    mask[..., 8:16, 8:16] = 1
+    with pytest.warns(UserWarning, match=r"looks like a \[0, 1\] image read as \[-1, 1\]"):
+        inpainter.inpaint(unit, mask)
+    declared = inpainter.inpaint(unit, mask, value_range=(0, 1))
+    assert torch.equal(declared[..., 20:, :], unit[..., 20:, :]), "known pixels come back bit-identical"
+    assert torch.allclose(declared, inpainter.inpaint(unit * 2 - 1, mask).add(1).div(2), atol=1e-6)
+    assert declared.min() >= 0 and declared.max() <= 1
+    with pytest.raises(ValueError, match=r"value_range: expected \(-1, 1\) or \(0, 1\), received \(0, 255\)"):
+        inpainter.inpaint(unit, mask, value_range=(0, 255))
