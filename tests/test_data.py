@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,19 @@ def test_horizontal_flip_swaps_left_and_right_part_labels() -> None:
     assert flipped.any() and (~flipped).any()
     assert (parts_out[flipped][:, :, 4:] == 5).all()  # moved right and became the right eye
     assert (parts_out[~flipped][:, :, :4] == 4).all()
+
+
+def test_a_folder_with_corrupt_files_is_refused_up_front_naming_them_or_skipped_on_request(tmp_path) -> None:
+    for index in range(3):
+        Image.fromarray(np.full((20, 20, 3), 40 * index, np.uint8)).save(tmp_path / f"good{index}.png")
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 20)).save(buffer, format="PNG")
+    (tmp_path / "truncated.png").write_bytes(buffer.getvalue()[:20])
+    (tmp_path / "notes.jpg").write_text("not an image")
+    with pytest.raises(
+        ValueError, match=r"root: 2 of 5 files under .* cannot be read as images: .*notes.jpg.*truncated"
+    ):
+        ImageFolder(tmp_path, resolution=16)
+    with pytest.warns(UserWarning, match=r"leaving out 2 unreadable files"):
+        dataset = ImageFolder(tmp_path, resolution=16, skip_unreadable=True)
+    assert len(dataset) == 3 and dataset[2]["image"].shape == (3, 16, 16)
