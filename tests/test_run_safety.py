@@ -189,3 +189,38 @@ def test_a_resume_that_trains_longer_keeps_the_original_config_and_records_the_c
     assert (tmp_path / "run" / "config.yaml").read_text() == original
     recorded = (tmp_path / "run" / "config.resumed_at_step_000001.yaml").read_text()
     assert "steps: 2" in recorded and "log_every: 2" in recorded
+
+
+def test_a_run_killed_with_sigkill_while_writing_checkpoints_resumes_bit_exactly(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    steps = 20  # the kill lands well before the end, even on a busy machine
+    straight = Trainer(tiny_run(tmp_path / "straight", steps=steps, checkpoint_every=1))
+    straight.fit(progress=False)
+    config = tiny_run(tmp_path / "killed", steps=steps, checkpoint_every=1)  # a write every step
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    environment = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "semantic_inpaint.cli", "train", "--config", str(tmp_path / "run.yaml"), "--quiet"],
+        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    checkpoints = tmp_path / "killed" / "checkpoints"
+    deadline = time.monotonic() + 240
+    while not (checkpoints / "step_000003.pt").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+
+    resumed = Trainer(tiny_run(tmp_path / "killed", steps=steps, checkpoint_every=1), resume=True)
+    assert 3 <= resumed.step < steps
+    assert not list(checkpoints.glob(".*.tmp")), "the interrupted write was cleaned up"
+    resumed.fit(progress=False)
+    expected, actual = straight.model.state_dict(), resumed.model.state_dict()
+    for name in expected:
+        assert torch.equal(actual[name], expected[name]), name
