@@ -13,9 +13,9 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -23,6 +23,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
+
+Converted = TypeVar("Converted")
 
 #: PIL modes that convert to RGB without guessing (palette, greyscale, alpha dropped)
 READABLE_MODES = frozenset({"RGB", "RGBA", "L", "LA", "P", "1"})
@@ -117,22 +119,21 @@ def _open_image(path: str | Path, name: str) -> Image.Image:
         raise ValueError(f"{name}: cannot read image file {path}: {error}") from None
 
 
-def read_rgb_image(path: str | Path, name: str = "image") -> Image.Image:
-    """Open an image file as upright RGB, with clear errors for missing, corrupt or odd files."""
-    image = _open_image(path, name)
+def _read_image_file(path: str | Path, name: str, convert: Callable[[Image.Image, str], Converted]) -> Converted:
     try:
-        return upright_rgb(image, name)
+        return convert(_open_image(path, name), name)
     except ValueError as error:
         raise ValueError(f"{error} (file {path})") from None
+
+
+def read_rgb_image(path: str | Path, name: str = "image") -> Image.Image:
+    """Open an image file as upright RGB, with clear errors for missing, corrupt or odd files."""
+    return _read_image_file(path, name, upright_rgb)
 
 
 def read_mask_image(path: str | Path, name: str = "mask") -> np.ndarray:
     """Open a mask file as an upright ``(H, W)`` uint8 array (see :func:`upright_hole`)."""
-    mask = _open_image(path, name)
-    try:
-        return upright_hole(mask, name)
-    except ValueError as error:
-        raise ValueError(f"{error} (file {path})") from None
+    return _read_image_file(path, name, upright_hole)
 
 
 def save_weights(module: nn.Module, path: str | Path, metadata: Mapping[str, Any]) -> None:
