@@ -154,6 +154,8 @@ def inpainting_sections(results: Results) -> list[str]:
             parts.append(difference_table(mask, evaluation, [*PIXEL_COLUMNS[2:], *SEMANTIC_COLUMNS, *judges]))
         if has_ablations:
             parts.append(ablation_table(f"Table II — ablation of λa, λs ({mask} masks)", scores, data))
+        else:
+            parts.append(f"No Table II ablation has been evaluated at this scale ({mask} masks).\n")
     return parts
 
 
@@ -218,7 +220,11 @@ def write_report(results_root: Path = RESULTS_ROOT, output: Path = OUTPUT) -> No
         "`04_evaluate.py`) from the JSON files in `examples/reproduce/results/`; no number on this "
         "page is typed by hand. `full` is the boosted GAN (λa = λs = 0.1), `none` the same generator "
         "with no conditions, `aX_sY` the ablations with λa = X, λs = Y; all trained with the same "
-        "budget. `masked` is the input with holes filled with zeros.\n",
+        "budget. `masked` is the input with holes filled with zeros. Every number is followed by its "
+        "95 % bootstrap interval over the evaluation images; the paired differences to `none` say which "
+        "differences are real. All models here were trained with BatchNorm statistics recomputed for "
+        "their final weights (see [Reproducing the paper](reproduce.md#eval-mode-and-batchnorm-statistics)); "
+        "results of the earlier models, whose eval-mode fills carried a colour bias, were withdrawn.\n",
     ]
     folders = [p for p in Path(results_root).iterdir() if p.is_dir()]
     for folder in sorted(folders, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]):
