@@ -176,6 +176,20 @@ class TrainingConfig(StrictModel):
         description="training batches whose average replaces the BatchNorm running statistics before every "
         "sample grid and checkpoint, so eval mode computes what training did (0: keep the moving averages)",
     )
+    average_half_life_images: float = Field(
+        10_000,
+        ge=0,
+        le=1e9,
+        description="half-life, in training images, of the moving average of the generator's weights that "
+        "checkpoints, samples and exports hold (0: the last step's weights, no average)",
+    )
+    average_rampup: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="early in training the half-life is at most this share of the images seen so far, so the "
+        "average forgets the initialisation (0: no ramp-up)",
+    )
 
 
 class RetrievalConfig(StrictModel):

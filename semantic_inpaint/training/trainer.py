@@ -6,6 +6,10 @@ Output folder of a run::
     OUTPUT_DIR/metrics.jsonl           one JSON line per ``log_every`` steps
     OUTPUT_DIR/samples/step_NNNNNN.png original | masked | inpainted, one row each
     OUTPUT_DIR/checkpoints/step_NNNNNN.pt and last.pt
+
+A checkpoint's ``model`` holds the model as users run it: its generator is the moving average
+of the trained weights (``training.average_half_life_images``); the weights the optimiser
+works on are kept beside it, under ``generator_training``, for an exact resume.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from semantic_inpaint.training.runtime import (
     resolve_device,
     step_seed,
 )
+from semantic_inpaint.training.weight_average import WeightAverage, average_decay
 from semantic_inpaint.validation import check_image, value_checks
 
 
@@ -116,6 +121,7 @@ class Trainer:
         self.matching = {  # conditions with λ = 0 have no discriminator term to train
             name: self._prepare(c.discriminator) for name, c in self.model.condition_items() if c.weight != 0
         }
+        self.average = WeightAverage(self.model.generator) if settings.average_half_life_images > 0 else None
         self.dataset = registry.build("dataset", config.data.name, config.data.options, resolution=resolution)
         self.masks = registry.build(
             "mask_generator", settings.masks.name, settings.masks.options, resolution=resolution
@@ -172,7 +178,8 @@ class Trainer:
             "step": self.step,
             "elapsed_seconds": self.elapsed_seconds,
             "config": self.config.model_dump_json(),
-            "model": self.model.state_dict(),
+            "model": self.model_state(),
+            **({"generator_training": self.model.generator.state_dict()} if self.average else {}),
             "optimizer_g": self.optimizer_g.state_dict(),
             "optimizer_d": self.optimizer_d.state_dict(),
             "scaler_g": self.scaler_g.state_dict(),  # fp16 loss scales: an exact resume needs them
@@ -181,13 +188,29 @@ class Trainer:
             "log_window": [{key: value.cpu() for key, value in metrics.items()} for metrics in self.log_window],
         }
 
+    def model_state(self) -> dict[str, Tensor]:
+        """The model's state dict, with the averaged generator in place of the trained one."""
+        state = self.model.state_dict()
+        if self.average:
+            state.update({f"generator.{name}": value for name, value in self.average.module.state_dict().items()})
+        return state
+
+    def user_generator(self) -> torch.nn.Module:
+        """The generator that samples, checkpoints and exports hold: the average where there is one."""
+        return self.average.module if self.average else self.model.generator
+
     def save(self) -> Path:
         """Write ``step_NNNNNN.pt`` atomically, point ``last.pt`` at it, prune old ones.
 
         Only the main process writes; the others wait until the file is complete.
         """
         path = self.checkpoint_dir / f"step_{self.step:06d}.pt"
-        broken = [name for name, tensor in self.model.state_dict().items() if not torch.isfinite(tensor).all()]
+        payload = self.state()
+        networks = {
+            **payload["model"],
+            **{f"generator_training.{k}": v for k, v in payload.get("generator_training", {}).items()},
+        }
+        broken = [name for name, tensor in networks.items() if not torch.isfinite(tensor).all()]
         if broken:
             raise FloatingPointError(
                 f"training diverged by step {self.step}: non-finite values in {broken[:3]}; "
@@ -196,7 +219,7 @@ class Trainer:
         if not self.dist.is_main:
             self.dist.barrier()
             return path
-        save_checkpoint(self.state(), path)
+        save_checkpoint(payload, path)
         with atomic_path(self.checkpoint_dir / "last.pt") as temporary:
             temporary.unlink()
             os.link(path, temporary)
@@ -214,6 +237,10 @@ class Trainer:
             raise ValueError(f"checkpoint: {path} was trained with a different model config: " + "; ".join(differences))
         self.resumed_changes = self._check_resumed_settings(json.loads(payload["config"]), path)
         self.model.load_state_dict(payload["model"])
+        if self.average:  # "model" holds the average; the trained weights are beside it
+            self.average.module.load_state_dict(self.model.generator.state_dict())
+            if "generator_training" in payload:  # absent when the checkpoint's run kept no average
+                self.model.generator.load_state_dict(payload["generator_training"])
         self.optimizer_g.load_state_dict(payload["optimizer_g"])
         self.optimizer_d.load_state_dict(payload["optimizer_d"])
         for name, scaler in (("scaler_g", self.scaler_g), ("scaler_d", self.scaler_d)):
@@ -231,8 +258,10 @@ class Trainer:
         optimiser state, the batch order and the masks would silently not follow); return the
         harmless changes (steps, cadence, devices, ...), which are recorded."""
         current = self.config.model_dump(mode="json")
+        # settings added to the library after the checkpoint was written take their current value
+        saved_training = {**current["training"], **saved.get("training", {})}
         changed = describe_model_difference(saved.get("data", {}), current["data"], "data")
-        changed += describe_model_difference(saved.get("training", {}), current["training"], "training")
+        changed += describe_model_difference(saved_training, current["training"], "training")
         refused = [line for line in changed if not line.startswith(RESUMABLE_CHANGES)]
         if refused:
             raise ValueError(
@@ -318,6 +347,13 @@ class Trainer:
         self.scaler_g.step(self.optimizer_g)
         self.scaler_g.update()
         self._set_discriminators_trainable(True)
+        if self.average:
+            settings = self.settings
+            images_seen = (self.step + 1) * settings.batch_size
+            decay = average_decay(
+                images_seen, settings.batch_size, settings.average_half_life_images, settings.average_rampup
+            )
+            self.average.update(self.model.generator, decay)
 
         metrics = {"loss_d": loss_d, "loss_g": loss_g, "reconstruction": reconstruction, "adv_global": g_global}
         for (name, _), (_, term) in zip(weighted, g_terms, strict=True):
@@ -343,7 +379,7 @@ class Trainer:
         count = min(self.settings.recalibration_batches, len(self.dataset) // self.settings.batch_size)
         model = self.model
         discriminators = [model.discriminator, *(model.conditions[name].discriminator for name in self.matching)]
-        modules = [self.model.generator, *discriminators]
+        modules = [self.model.generator, *discriminators, *([self.average.module] if self.average else [])]
         if count == 0 or not batch_norm_layers(modules):
             return 0
         run_discriminators = bool(batch_norm_layers(discriminators))
@@ -355,6 +391,8 @@ class Trainer:
             mask = self.masks(self.settings.batch_size, generator=masks)[self.local].to(self.device)
             signals_input, signals_real, signals_wrong = self._signals(image, mask)
             fake = composite(self.model.generator(image, mask, signals_input), image, mask)
+            if self.average:
+                self.average.module(image, mask, signals_input)
             if run_discriminators:
                 self._discriminator_logits(image, fake, signals_real, signals_wrong)
 
@@ -376,7 +414,8 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         with autocast(self.device, self.settings.amp):
-            inpainted = self.model.inpaint(images, masks).float()
+            signals = self.model.embed(images * (1 - masks))
+            inpainted = composite(self.user_generator()(images, masks, signals), images, masks).float()
         self.model.train(was_training)
         masked = torch.where(masks.bool(), torch.ones_like(images), images)
         grid = torchvision.utils.make_grid(torch.cat([images, masked, inpainted]), nrow=count, padding=2)
