@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         "quickstart", help="pretrain, train and inpaint on procedural faces (no data needed)"
     )
     quickstart.add_argument("--output-dir", type=Path, default=Path("runs/quickstart"))
-    quickstart.add_argument("--steps", type=int, default=150, help="pretraining steps (GAN: 4x)")
+    quickstart.add_argument(
+        "--steps", type=int, default=100, help="pretraining steps per embedder (the GAN trains 4x as many)"
+    )
     quickstart.add_argument("--device", default="auto")
     quickstart.set_defaults(run=command_quickstart)
 

@@ -58,7 +58,9 @@ def test_diverged_weights_are_never_written_over_good_checkpoints(tmp_path: Path
     with torch.no_grad():
         next(trainer.model.generator.parameters()).fill_(float("nan"))
     trainer.step += 1
-    with pytest.raises(FloatingPointError, match=r"training diverged by step 3: non-finite values in \['generator(_training)?\."):
+    with pytest.raises(
+        FloatingPointError, match=r"training diverged by step 3: non-finite values in \['generator(_training)?\."
+    ):
         trainer.save()
     assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == good
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == 2
