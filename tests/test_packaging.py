@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -11,7 +12,7 @@ from tests.conftest import REPO_ROOT
 
 
 def test_wheel_contains_the_plugins_and_their_entry_points(tmp_path: Path) -> None:
-    subprocess.run(
+    build = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -25,12 +26,25 @@ def test_wheel_contains_the_plugins_and_their_entry_points(tmp_path: Path) -> No
         ],
         check=True,
         capture_output=True,
+        text=True,
     )
+    log = build.stdout + build.stderr
+    assert "Deprecat" not in log and "WARNING" not in log, log[-3000:]  # setuptools' warnings are upper-case
     (wheel,) = tmp_path.glob("semantic_inpaint-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
         text = archive.read(entry_points).decode()
+        (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        fields = archive.read(metadata).decode().split("\n\n")[0].splitlines()
+    assert "License-Expression: MIT" in fields
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
+    assert "semantic_inpaint/py.typed" in names
+    assert "Classifier: Typing :: Typed" in fields and any(f.startswith("Project-URL: Source") for f in fields)
+    requirements = [f.removeprefix("Requires-Dist: ") for f in fields if f.startswith("Requires-Dist:")]
+    packages = [re.split(r"[<>=!~\[; ]", requirement)[0].lower() for requirement in requirements]
+    assert len(packages) == len(set(packages)), f"a package is listed twice (extras reuse each other): {packages}"
+    assert not [r for r in requirements if r.startswith(("torch", "torchvision")) and "<" in r], "torch is capped"
     assert {"semantic_inpaint_plugins/attribute.py", "semantic_inpaint_plugins/segmentation.py"} <= names
     assert "semantic_inpaint/core.py" in names
     demo_files = {"astronaut.png", "full.safetensors", "none.safetensors", "demo_models.json", "README.md"}
