@@ -12,6 +12,7 @@ import numpy as np
 import yaml
 from PIL import Image
 
+from semantic_inpaint import __version__
 from semantic_inpaint.config import load_config
 from semantic_inpaint.registry import HOOKS, get_registry
 
@@ -27,10 +28,29 @@ def command_plugins(_: argparse.Namespace) -> None:
             print(f"  {'':<18} plugin {component.plugin} ({component.source})")
 
 
+def command_models(args: argparse.Namespace) -> None:
+    """Print the shipped models (name, resolution, conditions, training data, licence) or one card."""
+    from semantic_inpaint.pretrained import model_card, shipped_models
+
+    if args.card is not None:
+        print(model_card(args.card))
+        return
+    for name, model in shipped_models().items():
+        conditions = ", ".join(f"{c['embedder']}={c['weight']:g}" for c in model["conditions"]) or "none"
+        print(f"{name}")
+        print(f"  {model['resolution']} px, conditions: {conditions}")
+        print(f"  trained on {model['training_data']}")
+        print(f"  licence: {model['licence']}")
+    print(
+        "load one with Inpainter.from_pretrained(NAME) or `semantic-inpaint inpaint --model NAME`; "
+        "`semantic-inpaint models --card NAME` shows its model card"
+    )
+
+
 def command_train(args: argparse.Namespace) -> None:
     from semantic_inpaint.training import Trainer
 
-    config = load_config(args.config)
+    config = load_config(args.config, overrides=args.set)
     if args.output_dir is not None:
         config.training.output_dir = args.output_dir
     record = Trainer(config, resume=args.resume).fit(progress=not args.quiet)
@@ -40,7 +60,7 @@ def command_train(args: argparse.Namespace) -> None:
 def command_pretrain(args: argparse.Namespace) -> None:
     from semantic_inpaint.training import PretrainConfig, pretrain_embedder
 
-    config = load_config(args.config, PretrainConfig)
+    config = load_config(args.config, PretrainConfig, overrides=args.set)
     record = pretrain_embedder(config, progress=not args.quiet)
     print(f"done: loss {record['loss']:.4f}, weights {config.output}")
 
@@ -49,9 +69,12 @@ def command_inpaint(args: argparse.Namespace) -> None:
     from semantic_inpaint.inference import Inpainter
     from semantic_inpaint.io import read_mask_image, read_rgb_image
 
-    inpainter = Inpainter.from_checkpoint(args.checkpoint, device=args.device)
+    if args.model is not None:
+        inpainter = Inpainter.from_pretrained(args.model, device=args.device)
+    else:
+        inpainter = Inpainter.from_checkpoint(args.checkpoint, device=args.device)
     image = np.asarray(read_rgb_image(args.image))  # upright by its EXIF orientation
-    result = inpainter.inpaint(image, read_mask_image(args.mask))
+    result = inpainter.inpaint(image, read_mask_image(args.mask), mask_threshold=args.mask_threshold)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(result).save(args.out)
     print(f"wrote {args.out}")
@@ -79,49 +102,69 @@ def command_export(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="semantic-inpaint", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show the full traceback of an error (developers)")
     commands = parser.add_subparsers(dest="command", required=True)
+    device_help = "auto (CUDA when available), cpu, cuda, cuda:N or mps"
+    set_help = "override one config value, dotted KEY=VALUE (repeatable): --set training.steps=100"
 
     plugins = commands.add_parser("plugins", help="list registered plugins and their components")
     plugins.set_defaults(run=command_plugins)
 
+    models = commands.add_parser("models", help="list the models shipped in the package, or show one's card")
+    models.add_argument("--card", metavar="NAME", help="print the model card of NAME")
+    models.set_defaults(run=command_models)
+
     train = commands.add_parser("train", help="train the boosted GAN from a config file")
     train.add_argument("--config", type=Path, required=True, help="YAML, TOML or JSON run config")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
     train.add_argument("--output-dir", type=Path, help="override training.output_dir")
     train.add_argument("--resume", action="store_true", help="continue from output_dir/checkpoints/last.pt")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=command_train)
 
     pretrain = commands.add_parser("pretrain", help="pretrain a semantic embedder on its labels")
-    pretrain.add_argument("--config", type=Path, required=True)
-    pretrain.add_argument("--quiet", action="store_true")
+    pretrain.add_argument("--config", type=Path, required=True, help="YAML, TOML or JSON pretraining config")
+    pretrain.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+    pretrain.add_argument("--quiet", action="store_true", help="no progress bar")
     pretrain.set_defaults(run=command_pretrain)
 
     inpaint = commands.add_parser("inpaint", help="fill the hole of one image")
-    inpaint.add_argument("--checkpoint", type=Path, required=True)
-    inpaint.add_argument("--image", type=Path, required=True)
+    source = inpaint.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", metavar="NAME", help="a shipped model by name (see: semantic-inpaint models)")
+    source.add_argument("--checkpoint", type=Path, help="a training checkpoint (.pt) or an exported .safetensors")
+    inpaint.add_argument("--image", type=Path, required=True, help="the photo (any size; PNG, JPEG, ...)")
     inpaint.add_argument("--mask", type=Path, required=True, help="white = missing, black = known")
-    inpaint.add_argument("--out", type=Path, required=True)
-    inpaint.add_argument("--device", default="auto")
+    inpaint.add_argument(
+        "--mask-threshold",
+        type=float,
+        metavar="T",
+        help="binarise a soft-edged or JPEG mask: the hole is where it is above T of full scale "
+        "(e.g. 0.5); default: only a binary mask is accepted",
+    )
+    inpaint.add_argument("--out", type=Path, required=True, help="where to write the filled image")
+    inpaint.add_argument("--device", default="auto", help=device_help)
     inpaint.set_defaults(run=command_inpaint)
 
     quickstart = commands.add_parser(
         "quickstart", help="pretrain, train and inpaint on procedural faces (no data needed)"
     )
-    quickstart.add_argument("--output-dir", type=Path, default=Path("runs/quickstart"))
+    quickstart.add_argument(
+        "--output-dir", type=Path, default=Path("runs/quickstart"), help="where everything is written"
+    )
     quickstart.add_argument(
         "--steps", type=int, default=100, help="pretraining steps per embedder (the GAN trains 4x as many)"
     )
-    quickstart.add_argument("--device", default="auto")
+    quickstart.add_argument("--device", default="auto", help=device_help)
     quickstart.set_defaults(run=command_quickstart)
 
     demo = commands.add_parser("demo", help="inpaint a shipped photo with the shipped models, write a PNG grid")
-    demo.add_argument("--out", type=Path, default=Path("demo.png"))
-    demo.add_argument("--device", default="auto")
+    demo.add_argument("--out", type=Path, default=Path("demo.png"), help="the PNG to write")
+    demo.add_argument("--device", default="auto", help=device_help)
     demo.set_defaults(run=command_demo)
 
     export = commands.add_parser("export", help="keep what inference needs of a checkpoint (safetensors)")
-    export.add_argument("--checkpoint", type=Path, required=True)
+    export.add_argument("--checkpoint", type=Path, required=True, help="a training checkpoint (.pt)")
     export.add_argument("--out", type=Path, required=True, help="a .safetensors file")
     export.add_argument("--float32", action="store_true", help="keep float32 weights (default: float16)")
     export.set_defaults(run=command_export)

@@ -16,8 +16,10 @@ Examples:
 
 from __future__ import annotations
 
+import copy
 import json
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
@@ -276,8 +278,67 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load_config(path: str | Path, model: type[ConfigT] = RunConfig) -> ConfigT:  # type: ignore[assignment]
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """``data`` with dotted ``KEY=VALUE`` overrides applied (values parsed as YAML).
+
+    A list item is addressed by its index (``model.conditions.0.weight=0``). The result is
+    validated by the caller, so a misspelt key is reported by name.
+
+    Examples:
+        >>> apply_overrides({"training": {"steps": 5}}, ["training.steps=100", "training.amp=off"])
+        {'training': {'steps': 100, 'amp': 'off'}}
+    """
+    data = copy.deepcopy(data)
+    for override in overrides:
+        key, separator, text = override.partition("=")
+        if not separator or not key.strip():
+            raise ValueError(f"--set: expected KEY=VALUE with a dotted KEY (training.steps=100), received {override!r}")
+        value = _parse_value(text)
+        *parents, leaf = key.strip().split(".")
+        node: Any = data
+        for depth, part in enumerate(parents):
+            node = _child(node, part, ".".join(parents[: depth + 1]), create=True)
+        if isinstance(node, list):
+            node[_index(node, leaf, key)] = value
+        elif isinstance(node, dict):
+            node[leaf] = value
+        else:
+            raise ValueError(f"--set: {key} goes inside {'.'.join(parents)}, which is a value, not a section")
+    return data
+
+
+def _parse_value(text: str) -> Any:
+    """YAML, except that only ``true``/``false`` are booleans (YAML 1.1 reads ``off`` as false)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, bool) and text.strip().lower() not in ("true", "false"):
+        return text.strip()
+    return value
+
+
+def _child(node: Any, part: str, path: str, create: bool) -> Any:
+    if isinstance(node, list):
+        return node[_index(node, part, path)]
+    if not isinstance(node, dict):
+        raise ValueError(f"--set: {path} goes inside a value, not a section")
+    if node.get(part) is None and create:
+        node[part] = {}
+    return node[part]
+
+
+def _index(node: list[Any], part: str, path: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ValueError(f"--set: {path}: expected an index below {len(node)} into the list, received {part!r}")
+    return int(part)
+
+
+def load_config(path: str | Path, model: type[ConfigT] = RunConfig, overrides: Sequence[str] = ()) -> ConfigT:  # type: ignore[assignment]
     """Load and validate a config file (a :class:`RunConfig` unless ``model`` says otherwise).
+
+    ``overrides`` are dotted ``KEY=VALUE`` settings applied before validation (the CLI's
+    ``--set``), see :func:`apply_overrides`.
 
     Examples:
         >>> import tempfile, pathlib
@@ -285,8 +346,10 @@ def load_config(path: str | Path, model: type[ConfigT] = RunConfig) -> ConfigT: 
         >>> _ = path.write_text("training: {output_dir: runs/x, steps: 5}")
         >>> load_config(path).training.steps
         5
+        >>> load_config(path, overrides=["training.steps=7"]).training.steps
+        7
     """
-    return model.model_validate(read_config_file(path))
+    return model.model_validate(apply_overrides(read_config_file(path), overrides))
 
 
 def save_config(config: BaseModel, path: str | Path) -> None:

@@ -31,11 +31,10 @@ def demo_masks(size: int) -> Tensor:
 
 def run_demo(output: Path, device: str = "auto") -> Path:
     """Inpaint the shipped photograph with both shipped models; write the grid to ``output``."""
-    assets = resources.files("semantic_inpaint") / "assets"
-    with resources.as_file(assets) as folder:
-        image = image_to_tensor(read_rgb_image(folder / "astronaut.png"), 128)
-        none = Inpainter.from_checkpoint(folder / "none.safetensors", device=device)
-        full = Inpainter.from_checkpoint(folder / "full.safetensors", device=device)
+    with resources.as_file(resources.files("semantic_inpaint") / "assets" / "astronaut.png") as photo:
+        image = image_to_tensor(read_rgb_image(photo), 128)
+    none = Inpainter.from_pretrained("celebahq64-none", device=device)
+    full = Inpainter.from_pretrained("celebahq64-full", device=device)
     masks = demo_masks(image.shape[-1])
     images = image.expand(len(masks), -1, -1, -1)
     masked = torch.where(masks.bool(), torch.ones_like(images), images)

@@ -32,7 +32,7 @@ from semantic_inpaint.io import (
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.registry import Registry
 from semantic_inpaint.training.runtime import resolve_device
-from semantic_inpaint.validation import check_image, check_mask
+from semantic_inpaint.validation import check_image, check_mask, check_tensor
 
 #: the range of a tensor image's values: ``(-1, 1)`` or ``(0, 1)``
 ValueRange = tuple[float, float]
@@ -82,7 +82,48 @@ def _load_inference_file(path: Path) -> tuple[RunConfig, dict[str, Tensor]]:
     return RunConfig.model_validate(json.loads(metadata["config"])), state
 
 
-def _numpy_to_tensors(image: np.ndarray, mask: np.ndarray) -> tuple[Tensor, Tensor]:
+SOFT_MASK_HINT = (
+    "a soft-edged (antialiased) or JPEG mask can be binarised with mask_threshold, e.g. 0.5 "
+    "(CLI: --mask-threshold 0.5): pixels above that share of full scale are the hole"
+)
+
+
+def check_mask_threshold(mask_threshold: float | None) -> None:
+    if mask_threshold is not None and not 0 <= mask_threshold < 1:
+        raise ValueError(f"mask_threshold: expected a number in [0, 1) or None, received {mask_threshold!r}")
+
+
+def binary_hole(mask: np.ndarray, mask_threshold: float | None) -> np.ndarray:
+    """``(H, W)`` float32 hole in ``{0, 1}`` of an ``(H, W)`` mask (uint8 ``{0, 255}`` or ``{0, 1}``).
+
+    With ``mask_threshold`` (a share of full scale, 255 for uint8 and 1 otherwise) any values
+    are accepted and those above it form the hole; without it a non-binary mask is an error.
+
+    Examples:
+        >>> binary_hole(np.array([[0, 128, 255]], np.uint8), 0.5).tolist()
+        [[0.0, 1.0, 1.0]]
+    """
+    scale = 255 if mask.dtype == np.uint8 else 1
+    if mask.dtype == np.bool_:
+        return mask.astype(np.float32)
+    if mask_threshold is not None:
+        if not np.issubdtype(mask.dtype, np.integer) and not (
+            np.isfinite(mask).all() and 0 <= mask.min() <= mask.max() <= 1
+        ):
+            raise ValueError(
+                f"mask: expected values in [0, 1] for dtype {mask.dtype}, received [{mask.min():.4g}, {mask.max():.4g}]"
+            )
+        return (mask > mask_threshold * scale).astype(np.float32)
+    if not ((mask == 0) | (mask == scale)).all():  # vectorised: np.unique costs 25x more on a photo
+        values = np.unique(mask[(mask != 0) & (mask != scale)])[:8].tolist()
+        raise ValueError(
+            f"mask: expected a binary mask with values [0, {scale}] for dtype {mask.dtype}, "
+            f"received other values such as {values}; {SOFT_MASK_HINT}"
+        )
+    return (mask != 0).astype(np.float32)
+
+
+def _numpy_to_tensors(image: np.ndarray, mask: np.ndarray, mask_threshold: float | None) -> tuple[Tensor, Tensor]:
     if not isinstance(mask, np.ndarray):
         raise TypeError(f"mask: expected a numpy array like the image, received {type(mask).__name__}")
     if image.ndim != 3 or image.shape[2] != 3:
@@ -102,14 +143,7 @@ def _numpy_to_tensors(image: np.ndarray, mask: np.ndarray) -> tuple[Tensor, Tens
         mask = mask[..., 0]
     if mask.ndim != 2:
         raise ValueError(f"mask: expected an (H, W) array, received shape {mask.shape}")
-    values = set(np.unique(mask).tolist())
-    allowed = {0, 255} if mask.dtype == np.uint8 else {0, 1}
-    if not values <= allowed:
-        raise ValueError(
-            f"mask: expected a binary mask with values {sorted(allowed)} for dtype {mask.dtype}, "
-            f"received values {sorted(values)[:8]}"
-        )
-    hole = torch.from_numpy(mask.astype(np.float32) / (255 if mask.dtype == np.uint8 else 1))
+    hole = torch.from_numpy(binary_hole(mask, mask_threshold))
     return tensor.permute(2, 0, 1)[None], hole[None, None]
 
 
@@ -118,9 +152,8 @@ class Inpainter:
 
     Examples:
         >>> from importlib import resources
-        >>> with resources.as_file(resources.files("semantic_inpaint") / "assets") as assets:
-        ...     inpainter = Inpainter.from_checkpoint(assets / "full.safetensors", device="cpu")
-        ...     photo = Image.open(assets / "astronaut.png")
+        >>> inpainter = Inpainter.from_pretrained("celebahq64-full", device="cpu")
+        >>> photo = Image.open(resources.files("semantic_inpaint") / "assets" / "astronaut.png")
         >>> hole = Image.new("L", photo.size, 0)
         >>> hole.paste(255, (40, 40, 90, 70))
         >>> filled = inpainter.inpaint(photo, hole)  # PIL in, PIL out
@@ -132,6 +165,27 @@ class Inpainter:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.resolution = model.config.resolution
+
+    def __repr__(self) -> str:
+        config = self.model.config
+        conditions = ", ".join(f"{c.embedder.name}={c.weight:g}" for c in config.conditions) or "none"
+        parameters = sum(p.numel() for p in self.model.generator.parameters())
+        return (
+            f"Inpainter(resolution={self.resolution}, generator={config.generator.name!r} "
+            f"({parameters / 1e6:.2f} M parameters), conditions=[{conditions}], device={str(self.device)!r})"
+        )
+
+    @classmethod
+    def from_pretrained(cls, name: str, device: str = "auto", registry: Registry | None = None) -> Inpainter:
+        """A model shipped in the package, by name (``semantic-inpaint models`` lists them).
+
+        Examples:
+            >>> Inpainter.from_pretrained("celebahq64-full", device="cpu")  # doctest: +ELLIPSIS
+            Inpainter(resolution=64, generator='dilated' (...), conditions=[attribute=0.1, ...], device='cpu')
+        """
+        from semantic_inpaint.pretrained import pretrained_weights
+
+        return cls.from_checkpoint(pretrained_weights(name), device=device, registry=registry)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", registry: Registry | None = None) -> Inpainter:
@@ -177,13 +231,17 @@ class Inpainter:
         return composite(prediction.to(image.device, image.dtype), image, mask)
 
     @overload
-    def inpaint(self, image: Tensor, mask: Tensor, *, value_range: ValueRange = (-1, 1)) -> Tensor: ...
+    def inpaint(
+        self, image: Tensor, mask: Tensor, *, value_range: ValueRange = (-1, 1), mask_threshold: float | None = None
+    ) -> Tensor: ...
     @overload
-    def inpaint(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray: ...
+    def inpaint(self, image: np.ndarray, mask: np.ndarray, *, mask_threshold: float | None = None) -> np.ndarray: ...
     @overload
-    def inpaint(self, image: Image.Image, mask: Image.Image) -> Image.Image: ...
+    def inpaint(self, image: Image.Image, mask: Image.Image, *, mask_threshold: float | None = None) -> Image.Image: ...
 
-    def inpaint(self, image: Any, mask: Any, *, value_range: ValueRange = (-1, 1)) -> Any:
+    def inpaint(
+        self, image: Any, mask: Any, *, value_range: ValueRange = (-1, 1), mask_threshold: float | None = None
+    ) -> Any:
         """Fill the hole of ``image`` marked by ``mask``; returns the same type as ``image``.
 
         Accepted pairs: PIL images (mask white = hole, or its alpha where its colours are all
@@ -197,12 +255,22 @@ class Inpainter:
                 ``(0, 1)`` (torchvision's ``ToTensor``); the result comes back in the same
                 range. A tensor with no negative value under the default range triggers a
                 warning, since it is most likely a ``[0, 1]`` image read as ``[-1, 1]``.
+            mask_threshold: ``None`` (default) accepts only binary masks; a number in
+                ``[0, 1)`` turns a soft-edged or JPEG mask into a hole wherever its value is
+                above that share of full scale (255 for uint8 and PIL, 1 for float arrays
+                and tensors).
         """
+        check_mask_threshold(mask_threshold)
         if isinstance(image, Tensor):
             if not isinstance(mask, Tensor):
                 raise TypeError(f"mask: expected a tensor like the image, received {type(mask).__name__}")
             if image.ndim == 3:
-                return self.inpaint(image[None], mask[None], value_range=value_range)[0]
+                return self.inpaint(image[None], mask[None], value_range=value_range, mask_threshold=mask_threshold)[0]
+            if mask_threshold is not None:
+                check_tensor(mask, "mask")
+                if mask.numel() and (mask.min() < 0 or mask.max() > 1):
+                    raise ValueError(f"mask: expected values in [0, 1], received [{mask.min():.4g}, {mask.max():.4g}]")
+                mask = (mask > mask_threshold).to(image.dtype if image.is_floating_point() else torch.float32)
             if tuple(value_range) == (0, 1):  # known pixels come back as given, not through a round trip
                 return composite(self.inpaint_tensor(image * 2 - 1, mask).add(1).div(2), image, mask)
             if tuple(value_range) != (-1, 1):
@@ -217,10 +285,12 @@ class Inpainter:
         if isinstance(image, Image.Image):
             if not isinstance(mask, Image.Image):
                 raise TypeError(f"mask: expected a PIL image like the image, received {type(mask).__name__}")
-            return Image.fromarray(self.inpaint(np.asarray(upright_rgb(image)), upright_hole(mask)))
+            return Image.fromarray(
+                self.inpaint(np.asarray(upright_rgb(image)), upright_hole(mask), mask_threshold=mask_threshold)
+            )
         if not isinstance(image, np.ndarray):
             raise TypeError(f"image: expected a PIL image, numpy array or tensor, received {type(image).__name__}")
-        tensor, hole = _numpy_to_tensors(image, mask)
+        tensor, hole = _numpy_to_tensors(image, mask, mask_threshold)
         if hole.shape[-2:] != tensor.shape[-2:]:
             raise ValueError(
                 f"mask: expected the image's size {tuple(tensor.shape[-2:])}, received {tuple(hole.shape[-2:])}"

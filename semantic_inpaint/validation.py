@@ -88,7 +88,7 @@ def check_mask(mask: Tensor, name: str = "mask", *, like: Tensor | None = None) 
             bad = mask[non_binary].flatten()[:5].tolist()
             raise ValueError(
                 f"{name}: expected a binary mask with values in {{0, 1}} (1 = missing), "
-                f"received other values such as {bad}"
+                f"received other values such as {bad} (Inpainter.inpaint binarises a soft mask with mask_threshold)"
             )
 
 
