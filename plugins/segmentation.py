@@ -76,7 +76,7 @@ class SegmentationEmbedder(SemanticEmbedder):
     Args:
         num_classes: C (10 for the shared face-part maps).
         backbone: ``"unet"`` (small, any size divisible by ``2**depth``) or ``"lraspp"``.
-        width: channels of the U-Net's first level.
+        width: channels of the U-Net's first level (16: 0.76 mIoU on 64 px faces, a 2 MB file).
         depth: downsamplings of the U-Net.
         weights: pretrained weights (safetensors from ``save_pretrained``) to load.
         class_names: optional names of the C classes, kept with the weights.
@@ -95,7 +95,7 @@ class SegmentationEmbedder(SemanticEmbedder):
         *,
         num_classes: Annotated[int, Field(ge=2, le=1024)] = 10,
         backbone: Literal["unet", "lraspp"] = "unet",
-        width: Annotated[int, Field(ge=4, le=512)] = 32,
+        width: Annotated[int, Field(ge=4, le=512)] = 16,
         depth: Annotated[int, Field(ge=1, le=6)] = 3,
         weights: Path | None = None,
         class_names: list[str] | None = None,

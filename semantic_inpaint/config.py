@@ -21,7 +21,8 @@ import json
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -36,6 +37,9 @@ def _numeric(annotation: Any) -> bool:
         return True
     if get_origin(annotation) is Annotated:
         return _numeric(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):  # int | None: a number when given
+        members = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return bool(members) and all(_numeric(arg) for arg in members)
     return get_origin(annotation) is tuple and all(_numeric(arg) for arg in get_args(annotation) if arg is not ...)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from semantic_inpaint.config import ComponentConfig, ModelConfig
+from semantic_inpaint.config import ComponentConfig, ConditionConfig, ModelConfig
 from semantic_inpaint.core import (
     ConditionalDiscriminator,
     InpaintGenerator,
@@ -48,17 +48,22 @@ class Condition(nn.Module):
         return self
 
 
-def _build_embedder(registry: Registry, spec: ComponentConfig, load_weights: bool) -> SemanticEmbedder:
+def _build_embedder(
+    registry: Registry, spec: ComponentConfig, load_weights: bool
+) -> tuple[SemanticEmbedder, ComponentConfig]:
+    """The embedder and its spec with every option spelled out (``weights`` kept as given)."""
     options: dict[str, Any] = dict(spec.options)
     if not load_weights:
         options["weights"] = None
-    embedder = registry.build("embedder", spec.name, options)
+    embedder, resolved = registry.build_resolved("embedder", spec.name, options)
+    if "weights" in resolved:
+        resolved["weights"] = spec.options.get("weights")
     if not isinstance(embedder, SemanticEmbedder):
         raise TypeError(
             f"embedder {spec.name!r}: expected the factory to return a SemanticEmbedder, "
             f"received {type(embedder).__name__}"
         )
-    return embedder
+    return embedder, ComponentConfig(name=spec.name, options=resolved)
 
 
 class BoostedGAN(nn.Module):
@@ -89,18 +94,18 @@ class BoostedGAN(nn.Module):
     ) -> None:
         super().__init__()
         registry = registry or get_registry()
-        self.config = config
         resolution = config.resolution
         conditions: dict[str, Condition] = {}
+        resolved_conditions: list[ConditionConfig] = []
         for spec in config.conditions:
-            embedder = _build_embedder(registry, spec.embedder, load_embedder_weights)
+            embedder, embedder_spec = _build_embedder(registry, spec.embedder, load_embedder_weights)
             if embedder.name != spec.embedder.name:
                 raise ValueError(
                     f"embedder {spec.embedder.name!r}: the factory built an embedder named "
                     f"{embedder.name!r}; the names must agree"
                 )
             discriminator_spec = spec.discriminator or config.discriminator
-            discriminator = registry.build(
+            discriminator, discriminator_options = registry.build_resolved(
                 "discriminator",
                 discriminator_spec.name,
                 discriminator_spec.options,
@@ -108,20 +113,36 @@ class BoostedGAN(nn.Module):
                 signal=embedder.spec,
             )
             conditions[embedder.name] = Condition(embedder, discriminator, spec.weight)
+            own = ComponentConfig(name=discriminator_spec.name, options=discriminator_options)
+            resolved_conditions.append(  # a matching discriminator that follows the global one stays unset
+                spec.model_copy(
+                    update={"embedder": embedder_spec, "discriminator": own if spec.discriminator else None}
+                )
+            )
         self.conditions = nn.ModuleDict(conditions)
-        self.generator: InpaintGenerator = registry.build(
+        generator, generator_options = registry.build_resolved(
             "generator",
             config.generator.name,
             config.generator.options,
             resolution=resolution,
             signals=tuple(c.embedder.spec for c in conditions.values()),
         )
-        self.discriminator: ConditionalDiscriminator = registry.build(
+        self.generator: InpaintGenerator = generator
+        discriminator, discriminator_options = registry.build_resolved(
             "discriminator",
             config.discriminator.name,
             config.discriminator.options,
             resolution=resolution,
             signal=None,
+        )
+        self.discriminator: ConditionalDiscriminator = discriminator
+        #: the config with every component option spelled out, as built (what checkpoints record)
+        self.config = config.model_copy(
+            update={
+                "generator": ComponentConfig(name=config.generator.name, options=generator_options),
+                "discriminator": ComponentConfig(name=config.discriminator.name, options=discriminator_options),
+                "conditions": resolved_conditions,
+            }
         )
         self.matching_loss: MatchingLoss = MATCHING_LOSSES[config.gan_loss]()
 

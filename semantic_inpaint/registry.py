@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import pluggy
 import pydantic
+from pydantic_core import to_jsonable_python
 
 from semantic_inpaint import builtins, hookspecs
 from semantic_inpaint.config import refuse_booleans_as_numbers
@@ -103,6 +104,20 @@ class Component:
     def build(self, options: Mapping[str, Any] | None = None, **context: Any) -> Any:
         """Validate ``options`` and call the factory with them and the library's context."""
         return self.factory(**context, **self.validate_options(options or {}))
+
+    def build_resolved(self, options: Mapping[str, Any] | None = None, **context: Any) -> tuple[Any, dict[str, Any]]:
+        """Build, and return the options it was built with, every default spelled out (JSON types).
+
+        An option left ``None`` for the component to choose (a width scaled with the
+        resolution, say) is read back from the built object's attribute of the same name.
+        """
+        validated = self.validate_options(options or {})
+        built = self.factory(**context, **validated)
+        resolved = {}
+        for name, value in validated.items():
+            chosen = getattr(built, name, None) if value is None else value
+            resolved[name] = chosen if value is not None or isinstance(chosen, int | float | str) else None
+        return built, to_jsonable_python(resolved)
 
 
 class Registry:
@@ -202,6 +217,18 @@ class Registry:
     ) -> Any:
         """Build component ``name`` of ``kind`` with validated ``options`` and ``context``."""
         return self.get(kind, name).build(options, **context)
+
+    def build_resolved(
+        self, kind: ComponentKind, name: str, options: Mapping[str, Any] | None = None, **context: Any
+    ) -> tuple[Any, dict[str, Any]]:
+        """As :meth:`build`, and also the options used, every default spelled out.
+
+        Examples:
+            >>> _, options = get_registry().build_resolved("discriminator", "conv", {}, resolution=64)
+            >>> options
+            {'width': 16, 'condition_stride': 64}
+        """
+        return self.get(kind, name).build_resolved(options, **context)
 
 
 _default_registry: Registry | None = None

@@ -45,9 +45,12 @@ def test_resume_continues_identically(tmp_path: Path) -> None:
 
 def test_run_writes_config_metrics_samples_and_checkpoints(tmp_path: Path) -> None:
     config = tiny_run(tmp_path / "run", steps=3, sample_every=3, checkpoint_every=1, keep_checkpoints=2)
-    Trainer(config).fit(progress=False)
+    trainer = Trainer(config)
+    trainer.fit(progress=False)
     run = tmp_path / "run"
-    assert RunConfig.model_validate(__import__("yaml").safe_load((run / "config.yaml").read_text())) == config
+    saved = RunConfig.model_validate(__import__("yaml").safe_load((run / "config.yaml").read_text()))
+    assert saved == trainer.config  # the config as run: every component option spelled out
+    assert saved.model_copy(update={"model": config.model}) == config  # and otherwise the user's
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [1, 2, 3]
     assert {"loss_d", "loss_g", "reconstruction", "adv_attribute", "adv_segmentation"} <= records[0].keys()

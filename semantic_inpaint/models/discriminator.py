@@ -16,7 +16,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
-from semantic_inpaint.models.blocks import conv_norm_act, log2_exact, replicate_vector
+from semantic_inpaint.models.blocks import conv_norm_act, log2_exact, replicate_vector, scaled_width
 from semantic_inpaint.validation import check_signal
 
 
@@ -26,7 +26,8 @@ class ConvDiscriminator(ConditionalDiscriminator):
     Args:
         resolution: input size in pixels.
         signal: the condition it matches, or ``None`` for the global discriminator.
-        width: channels of the first layer (doubling per level up to ``8 * width``).
+        width: channels of the first layer (doubling per level up to ``8 * width``); default
+            scaled with the resolution (:func:`~semantic_inpaint.models.blocks.scaled_width`).
         condition_stride: total downsampling; M2 = resolution / condition_stride (at least 1).
 
     Shape:
@@ -46,10 +47,12 @@ class ConvDiscriminator(ConditionalDiscriminator):
         *,
         resolution: int,
         signal: SignalSpec | None = None,
-        width: Annotated[int, Field(ge=4, le=512)] = 64,
+        width: Annotated[int, Field(ge=4, le=512)] | None = None,
         condition_stride: Annotated[int, Field(ge=2, le=256)] = 64,
     ) -> None:
         super().__init__(signal)
+        width = width or scaled_width(resolution)
+        self.width = width
         log2_exact(condition_stride, "condition_stride")
         stride = min(condition_stride, resolution)
         levels = log2_exact(stride, "min(condition_stride, resolution)")

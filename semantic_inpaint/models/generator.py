@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from semantic_inpaint.core import InpaintGenerator, SignalSpec
 from semantic_inpaint.models.blocks import conv_norm_act as conv_block
-from semantic_inpaint.models.blocks import log2_exact, replicate_vector
+from semantic_inpaint.models.blocks import log2_exact, replicate_vector, scaled_width
 
 
 class DilatedGenerator(InpaintGenerator):
@@ -28,7 +28,9 @@ class DilatedGenerator(InpaintGenerator):
     Args:
         resolution: training size in pixels (must be a multiple of ``bottleneck_stride``).
         signals: the semantic signals it is conditioned on (empty: plain GL inpainter).
-        width: channels of the first layer; the bottleneck has ``4 * width``.
+        width: channels of the first layer; the bottleneck has ``4 * width``; default
+            scaled with the resolution (:func:`~semantic_inpaint.models.blocks.scaled_width`:
+            16 at 64 px, 32 at 128 px, the paper's 64 at 256 px).
         bottleneck_stride: total downsampling; M1 = resolution / bottleneck_stride.
         dilations: dilation rates of the bottleneck convolutions.
         norm: ``"batch"`` (BatchNorm after each convolution, as GL) or ``"none"``.
@@ -52,12 +54,14 @@ class DilatedGenerator(InpaintGenerator):
         *,
         resolution: int,
         signals: tuple[SignalSpec, ...] = (),
-        width: Annotated[int, Field(ge=4, le=512)] = 64,
+        width: Annotated[int, Field(ge=4, le=512)] | None = None,
         bottleneck_stride: Annotated[int, Field(ge=2, le=64)] = 16,
         dilations: tuple[Annotated[int, Field(ge=1, le=64)], ...] = (2, 4, 8, 16),
         norm: Literal["batch", "none"] = "batch",
     ) -> None:
         super().__init__(signals)
+        width = width or scaled_width(resolution)
+        self.width = width
         levels = log2_exact(bottleneck_stride, "bottleneck_stride")
         if resolution % bottleneck_stride:
             raise ValueError(

@@ -111,6 +111,7 @@ class Trainer:
 
         torch.manual_seed(settings.seed)
         self.model = BoostedGAN(config.model, registry).to(self.device)
+        self.config = config = config.model_copy(update={"model": self.model.config})  # every option spelled out
         if self.dist.enabled and self.device.type == "cuda":
             self.model.generator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model.generator)
         self.memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
