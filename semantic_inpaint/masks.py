@@ -64,6 +64,11 @@ class RandomRectangles(MaskGenerator):
     Sides are drawn independently and uniformly among the integers in
     ``[round(min_fraction·S), round(max_fraction·S)]``.
 
+    Args:
+        resolution: S, the image size in pixels (context from the config).
+        min_fraction: the shortest side as a share of S (the paper: 80 px at 256).
+        max_fraction: the longest side as a share of S (the paper: 160 px at 256).
+
     Examples:
         >>> masks = RandomRectangles(64)(8, generator=torch.Generator().manual_seed(0))
         >>> masks.shape, sorted(masks.unique().tolist())
@@ -88,7 +93,12 @@ class RandomRectangles(MaskGenerator):
 
 
 class CenteredSquare(MaskGenerator):
-    """The paper's evaluation mask: a centred square of side ``round(fraction·S)``."""
+    """The paper's evaluation mask: a centred square of side ``round(fraction·S)``.
+
+    Args:
+        resolution: S, the image size in pixels (context from the config).
+        fraction: the square's side as a share of S (the paper: 0.5).
+    """
 
     def __init__(self, resolution: int, fraction: Fraction = 0.5) -> None:
         super().__init__(resolution)
@@ -106,6 +116,14 @@ class FreeFormStrokes(MaskGenerator):
     Each image gets between 1 and ``max_strokes`` strokes; a stroke is a random walk of
     ``vertices`` points with steps up to ``max_step_fraction·S`` drawn with a round brush of
     width in ``[min_width_fraction·S, max_width_fraction·S]``.
+
+    Args:
+        resolution: S, the image size in pixels (context from the config).
+        max_strokes: at most this many strokes per image (at least one).
+        vertices: points of each stroke's random walk.
+        max_step_fraction: longest step of the walk, as a share of S.
+        min_width_fraction: the thinnest brush, as a share of S.
+        max_width_fraction: the thickest brush, as a share of S.
     """
 
     def __init__(

@@ -9,6 +9,7 @@ segmentation embedders included) arrives through the entry-point group
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -93,6 +94,18 @@ class Component:
             default = ... if parameter.default is inspect.Parameter.empty else parameter.default
             fields[parameter.name] = (annotation, default)
         return pydantic.create_model(f"{self.name}_{self.kind}_options", __base__=_OptionsModel, **fields)
+
+    @cached_property
+    def option_descriptions(self) -> dict[str, str]:
+        """Each option's description, from the ``Args:`` section of the factory's docstring
+        (Google style; ``first, last: ...`` describes both)."""
+        doc = inspect.getdoc(self.factory) or ""
+        section = re.search(r"^Args:\n((?:[ \t]+.*\n?|\n)+)", doc, re.MULTILINE)
+        found: dict[str, str] = {}
+        for match in re.finditer(r"^ {4}(\w+(?:, \w+)*): (.*(?:\n {8}.*)*)", section.group(1) if section else "", re.M):
+            for name in match.group(1).split(", "):
+                found[name] = " ".join(line.strip() for line in match.group(2).splitlines())
+        return found
 
     def validate_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         try:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -37,11 +38,28 @@ SECTIONS: list[type[BaseModel]] = [
 CONSTRAINTS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "min_length": "min length", "pattern": "pattern"}
 
 
+def readable_type(annotation: Any) -> str:
+    """``tuple[float ≥ 0 < 1, float ≥ 0 < 1]`` rather than pydantic's ``Annotated[..., FieldInfo(...)]``."""
+    origin, arguments = get_origin(annotation), get_args(annotation)
+    if annotation is type(None):
+        return "None"
+    if origin is Annotated:
+        items = [inner for item in arguments[1:] for inner in [item, *getattr(item, "metadata", [])]]
+        bounds = [f"{CONSTRAINTS[key]} {getattr(item, key)}" for item in items for key in CONSTRAINTS
+                  if getattr(item, key, None) is not None]  # fmt: skip
+        return " ".join([readable_type(arguments[0]), *bounds])
+    if origin in (Union, UnionType):
+        return " | ".join(readable_type(argument) for argument in arguments)
+    if origin is Literal:
+        return " | ".join(repr(argument) for argument in arguments)
+    if origin is not None:
+        inner = ", ".join("..." if argument is Ellipsis else readable_type(argument) for argument in arguments)
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    return getattr(annotation, "__name__", None) or re.sub(r"typing\.|pathlib\.", "", str(annotation))
+
+
 def type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) if not hasattr(annotation, "__args__") else None
-    text = text or repr(annotation)
-    text = re.sub(r"typing\.|pathlib\.|semantic_inpaint\.[\w.]+\.|<class '([\w.]+)'>", r"\1", text)
-    return text.replace("|", "\\|")
+    return readable_type(annotation).replace("|", "\\|")
 
 
 def constraints(field: FieldInfo) -> str:
@@ -63,10 +81,10 @@ def default(field: FieldInfo) -> str:
     return f"`{value!r}`".replace("|", "\\|")
 
 
-def fields_table(model: type[BaseModel]) -> str:
+def fields_table(model: type[BaseModel], descriptions: dict[str, str] | None = None) -> str:
     rows = ["| field | type | default | constraints | description |", "|---|---|---|---|---|"]
     for name, field in model.model_fields.items():
-        description = (field.description or "").replace("|", "\\|")
+        description = (field.description or (descriptions or {}).get(name, "")).replace("|", "\\|")
         rows.append(
             f"| `{name}` | {type_name(field.annotation)} | {default(field)} | {constraints(field)} | {description} |"
         )
@@ -88,7 +106,8 @@ def components_reference() -> str:
         for name, component in sorted(registry.components(kind).items()):
             parts.append(
                 f"### {kind} `{name}`\n\n{component.description} — plugin `{component.plugin}` "
-                f"({component.source}).\n\n{fields_table(component.options_model)}\n"
+                f"({component.source}).\n\n"
+                f"{fields_table(component.options_model, component.option_descriptions)}\n"
             )
     return "\n".join(parts)
 

@@ -142,6 +142,12 @@ class CelebAMaskHQ(ImageRecords):
 
     Part masks are painted in :data:`CELEBAMASK_PARTS` order into one label map with
     class ids 1..18 (0 = background).
+
+    Args:
+        root: the release folder (``CelebAMask-HQ``).
+        first, last: inclusive range of image numbers (0-based), to keep splits apart.
+        attributes: attribute names to return (default: all 40).
+        parts: also return the part maps (reading 18 PNGs per image is the slow part).
     """
 
     LAYOUT = (
@@ -195,7 +201,9 @@ class CelebA(ImageRecords):
         ROOT/list_attr_celeba.txt       ROOT/list_eval_partition.txt  ("000001.jpg 0")
 
     Args:
+        root: the folder holding ``img_align_celeba/`` and the two lists.
         split: ``train`` (0), ``val`` (1), ``test`` (2) of the official partition, or ``all``.
+        attributes: attribute names to return (default: all 40).
     """
 
     LAYOUT = "ROOT/img_align_celeba/*.jpg, ROOT/list_attr_celeba.txt and ROOT/list_eval_partition.txt"
@@ -239,6 +247,7 @@ class Helen(ImageRecords):
     Each pixel gets the class whose label image is brightest there (:data:`HELEN_CLASSES`).
 
     Args:
+        root: the folder holding ``images/``, ``labels/`` and the three lists.
         split: ``train`` (exemplars), ``val`` (tuning) or ``test`` (testing).
     """
 

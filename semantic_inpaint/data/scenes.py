@@ -24,6 +24,7 @@ class Places365(ImageRecords):
     Items carry ``"category"``: the index of the image's category in ``categories``.
 
     Args:
+        root: the release folder (lists, ``data_256/`` and ``val_256/``).
         categories: category names as in the file (``/a/airfield``) or without the prefix
             (``airfield``); ``None`` keeps all 365.
         split: ``train`` or ``val``.
@@ -80,6 +81,7 @@ class ADE20K(ImageRecords):
         ROOT/annotations/{training,validation}/ADE_*.png    (uint8 class ids)
 
     Args:
+        root: the release folder (``ADEChallengeData2016``).
         split: ``train`` (training) or ``val`` (validation).
     """
 
@@ -110,6 +112,7 @@ class SUNAttributes(ImageRecords):
     An attribute is present when at least ``threshold`` of the annotators marked it.
 
     Args:
+        root: the folder holding ``images/`` and ``SUNAttributeDB/``.
         attributes: attribute names to return (default: all 102).
         first, last: inclusive range of image indices (0-based, file order).
         threshold: vote fraction from which an attribute counts as present.

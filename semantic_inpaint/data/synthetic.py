@@ -29,6 +29,11 @@ class SyntheticFaces(Dataset[dict[str, Tensor]]):
     Items: ``"image"`` ``(3, R, R)`` in ``[-1, 1]``, ``"parts"`` ``(R, R)`` int64 class
     ids, ``"attributes"`` ``(6,)`` float in ``{0, 1}`` (:data:`SYNTHETIC_ATTRIBUTES`).
 
+    Args:
+        resolution: R, the image size in pixels (context from the config).
+        length: how many faces (each is drawn on the fly from its index).
+        seed: which faces: the same seed and index always give the same face.
+
     Examples:
         >>> faces = SyntheticFaces(resolution=32, length=4)
         >>> item = faces[0]
