@@ -182,6 +182,11 @@ class TrainingConfig(StrictModel):
         description="training batches whose average replaces the BatchNorm running statistics before every "
         "sample grid and checkpoint, so eval mode computes what training did (0: keep the moving averages)",
     )
+    tensorboard: bool = Field(
+        False,
+        description="also write TensorBoard events (metrics and sample grids) to output_dir/tensorboard "
+        '(pip install "semantic-inpaint[tensorboard]")',
+    )
     average_half_life_images: float = Field(
         10_000,
         ge=0,

@@ -6,6 +6,7 @@ Output folder of a run::
     OUTPUT_DIR/metrics.jsonl           one JSON line per ``log_every`` steps
     OUTPUT_DIR/samples/step_NNNNNN.png original | masked | inpainted, one row each
     OUTPUT_DIR/checkpoints/step_NNNNNN.pt and last.pt
+    OUTPUT_DIR/tensorboard/            TensorBoard events, with ``training.tensorboard: true``
 
 A checkpoint's ``model`` holds the model as users run it: its generator is the moving average
 of the trained weights (``training.average_half_life_images``); the weights the optimiser
@@ -51,6 +52,7 @@ from semantic_inpaint.training.runtime import (
     resolve_device,
     step_seed,
 )
+from semantic_inpaint.training.tensorboard import TensorBoardLog
 from semantic_inpaint.training.weight_average import WeightAverage, average_decay
 from semantic_inpaint.validation import check_image, value_checks
 
@@ -73,6 +75,7 @@ RESUMABLE_CHANGES = tuple(
     for name in (
         "steps", "output_dir", "device", "amp", "channels_last", "compile", "num_workers", "log_every",
         "sample_every", "checkpoint_every", "keep_checkpoints", "sample_count", "recalibration_batches",
+        "tensorboard",
     )
 )  # fmt: skip
 
@@ -167,6 +170,11 @@ class Trainer:
             elif self.resumed_changes:  # config.yaml stays the original run's; the changes go beside it
                 save_config(config, self.output_dir / f"config.resumed_at_step_{self.step:06d}.yaml")
             self.log = JsonlLog(self.output_dir / "metrics.jsonl", self.step if resume else None)
+        self.tensorboard = (
+            TensorBoardLog(self.output_dir / "tensorboard", self.step if resume else None)
+            if settings.tensorboard and self.dist.is_main
+            else None
+        )
 
     def _prepare(self, module: torch.nn.Module) -> torch.nn.Module:
         wrapped = self.dist.wrap(module, self.device)
@@ -423,6 +431,8 @@ class Trainer:
         path = self.output_dir / "samples" / f"step_{self.step:06d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         torchvision.utils.save_image(grid.add(1).div(2).clamp(0, 1), path)
+        if self.tensorboard:
+            self.tensorboard.image("samples", grid.add(1).div(2).clamp(0, 1), self.step)
         return path
 
     # ------------------------------------------------------------------ the loop
@@ -474,6 +484,8 @@ class Trainer:
                 }
                 if self.dist.is_main:
                     self.log.write(last_record)
+                if self.tensorboard:
+                    self.tensorboard.scalars(last_record)
                 diverged = [key for key in window_keys if not math.isfinite(last_record[key])]
                 if diverged:
                     raise FloatingPointError(
