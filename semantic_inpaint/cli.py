@@ -36,15 +36,16 @@ def command_models(args: argparse.Namespace) -> None:
         print(model_card(args.card))
         return
     for name, model in shipped_models().items():
-        conditions = ", ".join(f"{c['embedder']}={c['weight']:g}" for c in model["conditions"]) or "none"
-        print(f"{name}")
-        print(f"  {model['resolution']} px, conditions: {conditions}")
+        if model.get("kind", "inpainter") == "embedder":
+            print(f'{name}  (embedder: in a run config, weights: "shipped:{name}")')
+            print(f"  {model['resolution']} px, validation: {model['validation']}")
+        else:
+            conditions = ", ".join(f"{c['embedder']}={c['weight']:g}" for c in model["conditions"]) or "none"
+            print(f"{name}  (inpainter: Inpainter.from_pretrained, or inpaint --model {name})")
+            print(f"  {model['resolution']} px, conditions: {conditions}")
         print(f"  trained on {model['training_data']}")
         print(f"  licence: {model['licence']}")
-    print(
-        "load one with Inpainter.from_pretrained(NAME) or `semantic-inpaint inpaint --model NAME`; "
-        "`semantic-inpaint models --card NAME` shows its model card"
-    )
+    print("`semantic-inpaint models --card NAME` shows a model card")
 
 
 def command_train(args: argparse.Namespace) -> None:

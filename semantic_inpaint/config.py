@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
@@ -343,11 +344,105 @@ def _index(node: list[Any], part: str, path: str) -> int:
     return int(part)
 
 
+#: where a component's kind is known from the field that holds it (a DataConfig is a dataset)
+COMPONENT_FIELDS = {
+    "generator": "generator",
+    "discriminator": "discriminator",
+    "embedder": "embedder",
+    "masks": "mask_generator",
+    "judges": "judge",
+}
+#: a weights option naming a model shipped in the package rather than a file
+SHIPPED_PREFIX = "shipped:"
+
+
+def map_paths(config: ConfigT, convert: Callable[[Path], Path]) -> ConfigT:
+    """A copy of ``config`` with every file path passed through ``convert``.
+
+    The paths are the fields typed ``Path`` and the component options whose factory types
+    them ``Path`` (a dataset's ``root``, an embedder's ``weights``), found through the
+    registry; ``shipped:NAME`` weights are names, not paths, and stay as they are.
+
+    Examples:
+        >>> run = RunConfig.model_validate({"data": {"name": "folder", "options": {"root": "photos"}},
+        ...                                 "training": {"output_dir": "runs/x", "steps": 1}})
+        >>> moved = map_paths(run, lambda path: Path("/base") / path)
+        >>> moved.training.output_dir.as_posix(), moved.data.options["root"]
+        ('/base/runs/x', '/base/photos')
+    """
+    return type(config).model_validate(_map_model(config, convert))
+
+
+def _map_model(model: BaseModel, convert: Callable[[Path], Path]) -> dict[str, Any]:
+    return {name: _map_value(getattr(model, name), name, convert) for name in type(model).model_fields}
+
+
+def _map_value(value: Any, field: str, convert: Callable[[Path], Path]) -> Any:
+    if isinstance(value, ComponentConfig | DataConfig):
+        kind = "dataset" if isinstance(value, DataConfig) else COMPONENT_FIELDS.get(field)
+        return {"name": value.name, "options": _map_options(value, kind, convert)}
+    if isinstance(value, BaseModel):
+        return _map_model(value, convert)
+    if isinstance(value, list | tuple):
+        return [_map_value(item, field, convert) for item in value]
+    if isinstance(value, dict):
+        return {key: _map_value(item, field, convert) for key, item in value.items()}
+    if isinstance(value, Path):
+        return convert(value)
+    return value
+
+
+def _map_options(
+    component: ComponentConfig | DataConfig, kind: str | None, convert: Callable[[Path], Path]
+) -> dict[str, Any]:
+    from semantic_inpaint.registry import RegistryError, get_registry
+
+    options = dict(component.options)
+    if kind is None:
+        return options
+    try:
+        fields = get_registry().get(kind, component.name).options_model.model_fields  # type: ignore[arg-type]
+    except RegistryError:
+        return options  # an unknown component is reported by name when it is built
+    for key, value in options.items():
+        typed_path = key in fields and _is_path(fields[key].annotation)
+        if typed_path and isinstance(value, str | Path) and not str(value).startswith(SHIPPED_PREFIX):
+            options[key] = str(convert(Path(value)))
+    return options
+
+
+def _is_path(annotation: Any) -> bool:
+    if annotation is Path:
+        return True
+    if get_origin(annotation) in (Annotated, Union, UnionType):
+        return any(_is_path(argument) for argument in get_args(annotation))
+    return False
+
+
+def absolute_from(folder: Path) -> Callable[[Path], Path]:
+    """A relative path read as relative to ``folder`` (made absolute and normalised)."""
+    base = folder.resolve()
+    return lambda path: path if path.is_absolute() else Path(os.path.normpath(base / path))
+
+
+def relative_inside(folder: Path) -> Callable[[Path], Path]:
+    """A path under ``folder`` written relative to it; any other path written absolute."""
+    base = folder.resolve()
+
+    def convert(path: Path) -> Path:
+        absolute = Path(os.path.normpath(Path.cwd() / path))
+        return absolute.relative_to(base) if absolute.is_relative_to(base) else absolute
+
+    return convert
+
+
 def load_config(path: str | Path, model: type[ConfigT] = RunConfig, overrides: Sequence[str] = ()) -> ConfigT:  # type: ignore[assignment]
     """Load and validate a config file (a :class:`RunConfig` unless ``model`` says otherwise).
 
-    ``overrides`` are dotted ``KEY=VALUE`` settings applied before validation (the CLI's
-    ``--set``), see :func:`apply_overrides`.
+    Relative paths in it are relative to the file's folder, not to the current directory,
+    so a config works from anywhere (the loaded config holds them absolute). ``overrides``
+    are dotted ``KEY=VALUE`` settings applied before validation (the CLI's ``--set``, see
+    :func:`apply_overrides`); their relative paths are read the same way.
 
     Examples:
         >>> import tempfile, pathlib
@@ -358,9 +453,16 @@ def load_config(path: str | Path, model: type[ConfigT] = RunConfig, overrides: S
         >>> load_config(path, overrides=["training.steps=7"]).training.steps
         7
     """
-    return model.model_validate(apply_overrides(read_config_file(path), overrides))
+    config = model.model_validate(apply_overrides(read_config_file(path), overrides))
+    return map_paths(config, absolute_from(Path(path).parent))
 
 
 def save_config(config: BaseModel, path: str | Path) -> None:
-    """Write the resolved config as YAML (paths as strings, every default spelled out)."""
-    Path(path).write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    """Write the resolved config as YAML, every default spelled out.
+
+    Paths under the file's folder are written relative to it (the folder can move), any
+    other path absolute, so that :func:`load_config` reads back the same config.
+    """
+    path = Path(path)
+    portable = map_paths(config, relative_inside(path.parent))
+    path.write_text(yaml.safe_dump(portable.model_dump(mode="json"), sort_keys=False), encoding="utf-8")

@@ -185,7 +185,7 @@ class Inpainter:
         """
         from semantic_inpaint.pretrained import pretrained_weights
 
-        return cls.from_checkpoint(pretrained_weights(name), device=device, registry=registry)
+        return cls.from_checkpoint(pretrained_weights(name, kind="inpainter"), device=device, registry=registry)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", registry: Registry | None = None) -> Inpainter:

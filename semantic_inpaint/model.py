@@ -19,7 +19,9 @@ from semantic_inpaint.core import (
     SemanticEmbedder,
     composite,
 )
+from semantic_inpaint.io import is_safetensors, read_weights_metadata
 from semantic_inpaint.losses import MATCHING_LOSSES, MatchingLoss
+from semantic_inpaint.pretrained import resolve_weights
 from semantic_inpaint.registry import Registry, get_registry
 
 
@@ -51,10 +53,20 @@ class Condition(nn.Module):
 def _build_embedder(
     registry: Registry, spec: ComponentConfig, load_weights: bool
 ) -> tuple[SemanticEmbedder, ComponentConfig]:
-    """The embedder and its spec with every option spelled out (``weights`` kept as given)."""
+    """The embedder and its spec with every option spelled out (``weights`` kept as given).
+
+    Options the config leaves out are read from the weights file, which records the
+    architecture it was saved with; ``weights: "shipped:NAME"`` names an embedder shipped in
+    the package.
+    """
     options: dict[str, Any] = dict(spec.options)
     if not load_weights:
         options["weights"] = None
+    elif options.get("weights") is not None:
+        weights = resolve_weights(options["weights"])
+        if weights.is_file() and is_safetensors(weights):
+            options = {**read_weights_metadata(weights).get("options", {}), **options}
+        options["weights"] = weights
     embedder, resolved = registry.build_resolved("embedder", spec.name, options)
     if "weights" in resolved:
         resolved["weights"] = spec.options.get("weights")

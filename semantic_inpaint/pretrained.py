@@ -3,6 +3,9 @@
 ``semantic_inpaint/assets/models.json`` lists them (written by
 ``examples/reproduce/06_ship_demo_models.py`` from the run folders, no hand-typed numbers);
 each has its weights (``<name>.safetensors``) and a model card (``<name>.md``) beside it.
+Two kinds are shipped: inpainters (``Inpainter.from_pretrained(name)``) and pretrained
+embedders, which a run config names instead of a weights file
+(``weights: "shipped:celebahq64-attribute"``).
 
     >>> "celebahq64-full" in shipped_models()
     True
@@ -16,6 +19,8 @@ import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from semantic_inpaint.config import SHIPPED_PREFIX
 
 ASSETS = "assets"
 
@@ -38,9 +43,36 @@ def _described(name: str) -> dict[str, Any]:
     return models[name]
 
 
-def pretrained_weights(name: str) -> Path:
-    """The weights file of the shipped model ``name`` (e.g. ``"celebahq64-full"``)."""
-    return _asset(_described(name)["file"])
+def pretrained_weights(name: str, kind: str | None = None) -> Path:
+    """The weights file of the shipped model ``name`` (e.g. ``"celebahq64-full"``).
+
+    Args:
+        kind: ``"inpainter"`` or ``"embedder"`` to refuse a model of the other kind.
+    """
+    described = _described(name)
+    shipped_kind = described.get("kind", "inpainter")
+    if kind is not None and shipped_kind != kind:
+        use = (
+            f'name it as an embedder\'s weights: "shipped:{name}"'
+            if shipped_kind == "embedder"
+            else (f'load it with Inpainter.from_pretrained("{name}")')
+        )
+        raise ValueError(
+            f"model: expected a shipped {kind}, received {name!r}, which is a shipped {shipped_kind}; {use}"
+        )
+    return _asset(described["file"])
+
+
+def resolve_weights(weights: str | Path) -> Path:
+    """A weights option as a file: ``"shipped:NAME"`` is the shipped embedder NAME, anything else a path.
+
+    Examples:
+        >>> resolve_weights("shipped:celebahq64-attribute").name
+        'celebahq64-attribute.safetensors'
+    """
+    if isinstance(weights, str) and weights.startswith(SHIPPED_PREFIX):
+        return pretrained_weights(weights.removeprefix(SHIPPED_PREFIX), kind="embedder")
+    return Path(weights)
 
 
 def model_card(name: str) -> str:

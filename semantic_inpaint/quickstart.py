@@ -42,7 +42,8 @@ CHECKPOINT_EVERY = 100
 
 
 def quickstart_configs(output_dir: Path, steps: int, device: str) -> tuple[PretrainConfig, PretrainConfig, RunConfig]:
-    """The three configs of the quickstart, writing under ``output_dir``."""
+    """The three configs of the quickstart, writing under ``output_dir`` (held absolute)."""
+    output_dir = Path(output_dir).resolve()
     pretrain = {
         "data": TRAIN_DATA,
         "resolution": RESOLUTION,
@@ -110,7 +111,7 @@ def quickstart_configs(output_dir: Path, steps: int, device: str) -> tuple[Pretr
 
 def run_quickstart(output_dir: Path, steps: int = 100, device: str = "auto") -> Path:
     """Run the four steps (reusing finished ones) and return the path of the result grid."""
-    output_dir = Path(output_dir)
+    output_dir = Path(output_dir).resolve()
     attribute, segmentation, run = quickstart_configs(output_dir, steps, device)
     timings: dict[str, float] = {}
     for name, config in (("attribute", attribute), ("segmentation", segmentation)):

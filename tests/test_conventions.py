@@ -50,14 +50,16 @@ def test_every_shipped_model_loads_by_name_and_has_a_card(name: str) -> None:
 
 
 def test_an_unknown_model_name_lists_the_shipped_ones() -> None:
-    with pytest.raises(ValueError, match=r"model: expected one of the shipped models \['celebahq64-full'"):
+    with pytest.raises(ValueError, match=r"model: expected one of the shipped models \[.*'celebahq64-full'"):
         Inpainter.from_pretrained("celebahq64-ful")
+    with pytest.raises(ValueError, match=r"a shipped embedder; name it as an embedder's weights: \"shipped:celebahq64"):
+        Inpainter.from_pretrained("celebahq64-attribute")
 
 
 def test_models_command_lists_names_resolution_data_and_licence(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out
-    for name in SHIPPED:
+    for name in [*SHIPPED, "celebahq64-attribute", "celebahq64-segmentation"]:
         assert name in out
     assert "64 px" in out and "CelebA-HQ images 1..24000" in out and "non-commercial" in out
     assert cli.main(["models", "--card", "celebahq64-none"]) == 0

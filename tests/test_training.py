@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from semantic_inpaint.config import RunConfig
+from semantic_inpaint.config import RunConfig, load_config
 from semantic_inpaint.io import load_checkpoint
 from semantic_inpaint.training import PretrainConfig, Trainer, pretrain_embedder
 from tests.conftest import SHARED_CELEBAHQ, tiny_model, tiny_run
@@ -48,7 +48,7 @@ def test_run_writes_config_metrics_samples_and_checkpoints(tmp_path: Path) -> No
     trainer = Trainer(config)
     trainer.fit(progress=False)
     run = tmp_path / "run"
-    saved = RunConfig.model_validate(__import__("yaml").safe_load((run / "config.yaml").read_text()))
+    saved = load_config(run / "config.yaml")  # relative paths in it are relative to the run folder
     assert saved == trainer.config  # the config as run: every component option spelled out
     assert saved.model_copy(update={"model": config.model}) == config  # and otherwise the user's
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]

@@ -1,7 +1,8 @@
 """Step 6: export trained runs into the package as its named, shipped models, with model cards.
 
     python examples/reproduce/06_ship_demo_models.py --runs runs/reproduce/small64/gan \
-        --results examples/reproduce/results/small64/inpainting.json
+        --results examples/reproduce/results/small64/inpainting.json \
+        --embedders examples/reproduce/results/small64
 
 For each run (``full`` and ``none`` by default) it writes
 ``semantic_inpaint/assets/celebahq<resolution>-<run>.safetensors`` (generator + embedders,
@@ -9,18 +10,27 @@ float16 weights, float32 BatchNorm statistics), a model card ``celebahq<resoluti
 and its entry in ``models.json``: how it was trained, read from its run folder, and how it
 scored on the held-out split, read from step 4's results (no hand-typed numbers). Users load
 them by name: ``Inpainter.from_pretrained("celebahq64-full")``, ``semantic-inpaint models``.
+
+``--embedders RESULTS`` also ships the pretrained embedders that steps 1 and 2 recorded in
+``RESULTS/attribute.json`` and ``RESULTS/segmentation.json`` as standalone files
+(``celebahq64-attribute``, ``celebahq64-segmentation``), with their validation scores, so that
+a user training on a folder of faces can name them in a config
+(``weights: shipped:celebahq64-attribute``) instead of pretraining their own.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 from common import hardware, write_json
 
 from semantic_inpaint.config import RunConfig, load_config
 from semantic_inpaint.inference import export_for_inference
+from semantic_inpaint.io import read_weights_metadata
+from semantic_inpaint.training import PretrainConfig
 from semantic_inpaint.training.runtime import read_jsonl
 
 ASSETS = Path(__file__).resolve().parents[2] / "semantic_inpaint" / "assets"
@@ -34,6 +44,7 @@ SUMMARIES = {
     "discriminators",
     "none": "the same generator and global discriminator trained with no semantic condition (the GL-style baseline)",
 }
+PRETRAINING_SCRIPTS = {"attribute": "01_pretrain_attributes.py", "segmentation": "02_pretrain_segmentation.py"}
 CARD_METRICS = (
     "psnr", "ssim", "l1", "hole_bias_r", "hole_bias_g", "hole_bias_b", "part_miou",
     "landmark_nme", "landmark_part_miou", "gender_agreement", "age_difference", "identity_distance",
@@ -48,6 +59,7 @@ def describe(run: Path, variant: str, name: str, results: dict | None) -> dict:
     data = config.data.model_dump(mode="json")
     description = {
         "name": name,
+        "kind": "inpainter",
         "summary": SUMMARIES.get(variant, f"variant {variant} of the boosted GAN"),
         "file": f"{name}.safetensors",
         "card": f"{name}.md",
@@ -59,7 +71,6 @@ def describe(run: Path, variant: str, name: str, results: dict | None) -> dict:
         "trained_by": f"python examples/reproduce/03_train.py --config <base config> --variants {variant}",
         "run_folder": str(run),
         "exported_by": f"python examples/reproduce/06_ship_demo_models.py --runs {run.parent}",
-        "data": data,
         "steps": config.training.steps,
         "batch_size": config.training.batch_size,
         "average_half_life_images": config.training.average_half_life_images,
@@ -135,11 +146,77 @@ def card(description: dict) -> str:
     return "\n".join(lines)
 
 
+def describe_embedder(record_path: Path) -> dict:
+    """A pretrained embedder as steps 1 and 2 recorded it (weights, config, validation scores)."""
+    record = json.loads(record_path.read_text())
+    config = load_config(Path(record["config"]), PretrainConfig)
+    metadata = read_weights_metadata(record["weights"])
+    name = f"celebahq{config.resolution}-{metadata['embedder']}"
+    data = config.data.options
+    scores = {k: round(v, 4) for k, v in record["validation"].items() if isinstance(v, int | float)}
+    return {
+        "name": name,
+        "kind": "embedder",
+        "embedder": metadata["embedder"],
+        "summary": f"the {metadata['embedder']} embedder pretrained on CelebA-HQ faces, for conditioning and judging",
+        "file": f"{name}.safetensors",
+        "card": f"{name}.md",
+        "resolution": config.resolution,
+        "training_data": f"CelebA-HQ images {data['first']}..{data['last']}, {config.resolution} px (aligned faces)",
+        "licence": LICENCE,
+        "options": metadata["options"],
+        "trained_by": f"python examples/reproduce/{PRETRAINING_SCRIPTS[metadata['embedder']]} "
+        f"--config {record['config']}",
+        "validation_data": f"images {config.validation.options['first']}..{config.validation.options['last']}"
+        if config.validation
+        else "none",
+        "steps": record["steps"],
+        "train_seconds": round(record["train_seconds"]),
+        "hardware": record["hardware"],
+        "validation": scores,
+        "source": record["weights"],
+    }
+
+
+def embedder_card(description: dict) -> str:
+    """The model card of a standalone embedder, in Markdown."""
+    scores = ", ".join(f"{key} {value:g}" for key, value in description["validation"].items())
+    return "\n".join([
+        f"# {description['name']}",
+        "",
+        f"{description['summary'][0].upper()}{description['summary'][1:]}.",
+        "",
+        "In a run config, name it instead of a weights file; its architecture options are read from the file:",
+        "",
+        "```yaml",
+        f"- embedder: {{name: {description['embedder']}, options: {{weights: \"shipped:{description['name']}\"}}}}",
+        "```",
+        "",
+        "## Model",
+        "",
+        f"- Options: `{json.dumps(description['options'])}`.",
+        f"- Input: {description['resolution']} px aligned faces, images in [-1, 1].",
+        "",
+        "## Training and validation",
+        "",
+        f"- Data: {description['training_data']}.",
+        f"- Validation ({description['validation_data']}, never trained on): {scores}.",
+        f"- {description['steps']} steps, {description['train_seconds']} s on {description['hardware']}.",
+        f"- Command: `{description['trained_by']}`.",
+        "",
+        "## Licence",
+        "",
+        description["licence"],
+        "",
+    ])  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=Path, required=True, help="folder holding one training run per variant")
-    parser.add_argument("--variants", nargs="+", default=["full", "none"], help="run folders to ship")
+    parser.add_argument("--variants", nargs="*", default=["full", "none"], help="run folders to ship")
     parser.add_argument("--results", type=Path, help="step 4's inpainting.json, for the cards' held-out scores")
+    parser.add_argument("--embedders", type=Path, help="results folder of steps 1 and 2: ship their embedders too")
     args = parser.parse_args()
     results = json.loads(args.results.read_text()) if args.results else None
     manifest = ASSETS / "models.json"
@@ -152,6 +229,13 @@ def main() -> None:
         described[name] = describe(run, variant, name, results)
         (ASSETS / f"{name}.md").write_text(card(described[name]), encoding="utf-8")
         print(f"exported {run} -> {output}")
+    for embedder in ("attribute", "segmentation") if args.embedders else ():
+        described_embedder = describe_embedder(args.embedders / f"{embedder}.json")
+        name = described_embedder["name"]
+        shutil.copyfile(described_embedder["source"], ASSETS / f"{name}.safetensors")
+        (ASSETS / f"{name}.md").write_text(embedder_card(described_embedder), encoding="utf-8")
+        described[name] = described_embedder
+        print(f"shipped {described_embedder['source']} -> {ASSETS / name}.safetensors")
     write_json(manifest, dict(sorted(described.items())))
 
 
