@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import Tensor, nn
 
 from semantic_inpaint import hookimpl
@@ -15,7 +17,7 @@ from semantic_inpaint.data import CelebAHQ
 from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.masks import CenteredSquare
 from semantic_inpaint.metrics import hole_colour_bias
-from semantic_inpaint.models import ConvDiscriminator
+from semantic_inpaint.models import ConvDiscriminator, DilatedGenerator
 from semantic_inpaint.registry import Registry, get_registry
 from semantic_inpaint.training import PretrainConfig, Trainer, pretrain_embedder
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
@@ -157,3 +159,17 @@ def test_the_shipped_models_fill_held_out_holes_without_a_colour_bias(name: str)
     bias = hole_colour_bias(inpainter.inpaint(images, masks), images, masks)
     means = {channel: round(values.mean().item(), 3) for channel, values in bias.items()}
     assert all(abs(value) < 0.04 for value in means.values()), means
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16), batch=st.integers(1, 4))
+def test_a_group_norm_generator_computes_the_same_in_training_and_eval_mode(seed: int, batch: int) -> None:
+    # the normalisation option with no train/eval gap: no running statistics, nothing to recalibrate
+    torch.manual_seed(seed)
+    generator = DilatedGenerator(resolution=32, width=8, dilations=(2,), norm="group")
+    image, mask = torch.rand(batch, 3, 32, 32) * 2 - 1, (torch.rand(batch, 1, 32, 32) > 0.5).float()
+    with torch.no_grad():
+        trained = generator.train()(image, mask, {})
+        evaluated = generator.eval()(image, mask, {})
+    torch.testing.assert_close(trained, evaluated)
+    assert not batch_norm_layers([generator])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from einops import repeat
 from torch import Tensor, nn
+
+Normalization = Literal["batch", "group", "none"]
 
 
 def conv_norm_act(
@@ -15,10 +18,15 @@ def conv_norm_act(
     *,
     stride: int = 1,
     dilation: int = 1,
-    norm: bool = True,
+    norm: Normalization = "batch",
     activation: nn.Module | None = None,
 ) -> nn.Sequential:
-    """``Conv2d`` (same padding) → optional ``BatchNorm2d`` → activation (ReLU default)."""
+    """``Conv2d`` (same padding) → normalisation → activation (ReLU default).
+
+    ``norm``: ``"batch"`` (BatchNorm: batch statistics in training, running averages in
+    eval mode), ``"group"`` (GroupNorm over groups of up to 8 channels: the same computation
+    in both modes, no statistics to recalibrate) or ``"none"``.
+    """
     padding = dilation * (kernel_size - 1) // 2
     layers: list[nn.Module] = [
         nn.Conv2d(
@@ -28,11 +36,13 @@ def conv_norm_act(
             stride=stride,
             padding=padding,
             dilation=dilation,
-            bias=not norm,
+            bias=norm == "none",
         )
     ]
-    if norm:
+    if norm == "batch":
         layers.append(nn.BatchNorm2d(out_channels))
+    elif norm == "group":
+        layers.append(nn.GroupNorm(math.gcd(out_channels, max(1, out_channels // 8)), out_channels))
     layers.append(activation if activation is not None else nn.ReLU(inplace=True))
     return nn.Sequential(*layers)
 

@@ -69,7 +69,7 @@ class ConvDiscriminator(ConditionalDiscriminator):
                     channels,
                     5,
                     stride=2,
-                    norm=False,
+                    norm="none",
                     activation=nn.LeakyReLU(0.2, inplace=True),
                 )
             )
@@ -81,7 +81,7 @@ class ConvDiscriminator(ConditionalDiscriminator):
                 previous + signal.channels,
                 previous,
                 1,
-                norm=False,
+                norm="none",
                 activation=nn.LeakyReLU(0.2, inplace=True),
             )
         self.head = nn.Linear(previous * self.feature_size**2, 1)

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from typing import Annotated, Literal
+from typing import Annotated
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
 from semantic_inpaint.core import InpaintGenerator, SignalSpec
+from semantic_inpaint.models.blocks import Normalization, log2_exact, replicate_vector, scaled_width
 from semantic_inpaint.models.blocks import conv_norm_act as conv_block
-from semantic_inpaint.models.blocks import log2_exact, replicate_vector, scaled_width
 
 
 class DilatedGenerator(InpaintGenerator):
@@ -33,7 +33,8 @@ class DilatedGenerator(InpaintGenerator):
             16 at 64 px, 32 at 128 px, the paper's 64 at 256 px).
         bottleneck_stride: total downsampling; M1 = resolution / bottleneck_stride.
         dilations: dilation rates of the bottleneck convolutions.
-        norm: ``"batch"`` (BatchNorm after each convolution, as GL) or ``"none"``.
+        norm: ``"batch"`` (BatchNorm after each convolution, as GL), ``"group"`` (GroupNorm:
+            no train/eval difference, nothing to recalibrate) or ``"none"``.
 
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``, mask ``(B, 1, H, W)`` in ``{0, 1}``
@@ -57,7 +58,7 @@ class DilatedGenerator(InpaintGenerator):
         width: Annotated[int, Field(ge=4, le=512)] | None = None,
         bottleneck_stride: Annotated[int, Field(ge=2, le=64)] = 16,
         dilations: tuple[Annotated[int, Field(ge=1, le=64)], ...] = (2, 4, 8, 16),
-        norm: Literal["batch", "none"] = "batch",
+        norm: Normalization = "batch",
     ) -> None:
         super().__init__(signals)
         width = width or scaled_width(resolution)
@@ -68,7 +69,7 @@ class DilatedGenerator(InpaintGenerator):
                 f"resolution: expected a multiple of bottleneck_stride={bottleneck_stride}, received {resolution}"
             )
         self.size_multiple = bottleneck_stride
-        conv_norm_act = partial(conv_block, norm=norm == "batch")
+        conv_norm_act = partial(conv_block, norm=norm)
         self.map_signals = tuple(s for s in signals if s.kind == "map")
         self.vector_signals = tuple(s for s in signals if s.kind == "vector")
         in_channels = 4 + sum(s.channels for s in self.map_signals)
