@@ -158,6 +158,16 @@ class BoostedGAN(nn.Module):
         )
         self.matching_loss: MatchingLoss = MATCHING_LOSSES[config.gan_loss]()
 
+    def extra_repr(self) -> str:
+        """The first line of ``repr(model)``: what was built, before the module tree."""
+        config = self.config
+        conditions = ", ".join(f"{c.embedder.name}={c.weight:g}" for c in config.conditions) or "none"
+        return (
+            f"resolution={config.resolution}, generator={config.generator.name!r}, "
+            f"discriminator={config.discriminator.name!r}, conditions=[{conditions}], beta={config.beta:g}, "
+            f"gan_loss={config.gan_loss!r}"
+        )
+
     def condition_items(self) -> list[tuple[str, Condition]]:
         return list(self.conditions.items())  # type: ignore[arg-type]
 

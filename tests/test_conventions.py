@@ -152,3 +152,10 @@ def test_reprs_say_what_the_model_is(inpainter: Inpainter) -> None:
     text = repr(inpainter)
     assert text.startswith("Inpainter(resolution=64, generator='dilated' (")
     assert "conditions=[attribute=0.1, segmentation=0.1]" in text and "device='cpu'" in text
+
+    head = repr(inpainter.model).splitlines()[:2]
+    assert head == [
+        "BoostedGAN(",
+        "  resolution=64, generator='dilated', discriminator='conv', "
+        "conditions=[attribute=0.1, segmentation=0.1], beta=0.01, gan_loss='bce'",
+    ]
