@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,15 @@ def test_a_hostile_pickle_runs_no_code_on_any_load_path(
         assert cli.main(argv) == 2
         assert "weights_only" not in capsys.readouterr().err
         assert not marker.exists(), f"{argv[0]} ran the pickled code"
+
+
+def test_bf16_on_a_cpu_without_bfloat16_units_warns(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from semantic_inpaint.training import runtime
+
+    monkeypatch.setattr(runtime, "cpu_has_bfloat16_units", lambda: False)
+    with pytest.warns(UserWarning, match=r"amp: 'bf16' on this CPU, which has no bfloat16 units"):
+        Trainer(tiny_run(tmp_path / "run", steps=1, amp="bf16")).close()
+    monkeypatch.setattr(runtime, "cpu_has_bfloat16_units", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer(tiny_run(tmp_path / "other", steps=1, amp="bf16")).close()

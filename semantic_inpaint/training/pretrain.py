@@ -28,6 +28,7 @@ from semantic_inpaint.training.runtime import (
     make_loader,
     resolve_device,
     step_seed,
+    warn_if_slow_amp,
 )
 from semantic_inpaint.validation import value_checks
 
@@ -74,6 +75,7 @@ def pretrain_embedder(
     """
     registry = registry or get_registry()
     device = resolve_device(config.device)
+    warn_if_slow_amp(device, config.amp)
     torch.manual_seed(config.seed)
     options = {**config.embedder.options, "weights": None}
     embedder: SemanticEmbedder = registry.build("embedder", config.embedder.name, options).to(device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,27 @@ def autocast(device: torch.device, amp: str) -> contextlib.AbstractContextManage
     if amp == "fp16":
         return torch.autocast("cuda", dtype=torch.float16)
     return contextlib.nullcontext()
+
+
+def cpu_has_bfloat16_units() -> bool | None:
+    """Whether this CPU multiplies bfloat16 in hardware (avx512_bf16 or amx_bf16 on Linux);
+    ``None`` where it cannot tell (no ``/proc/cpuinfo``)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return None
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def warn_if_slow_amp(device: torch.device, amp: str) -> None:
+    """Warn that ``amp: bf16`` on a CPU without bfloat16 units is a large slowdown, not a speed-up."""
+    if device.type == "cpu" and amp == "bf16" and cpu_has_bfloat16_units() is False:
+        warnings.warn(
+            "amp: 'bf16' on this CPU, which has no bfloat16 units (avx512_bf16 or amx_bf16), emulates bfloat16 "
+            "matrix products: measured 0.3 GFLOP/s against 145 for float32 on a 2-core machine; use amp: off "
+            "(or auto, which is off on a CPU)",
+            stacklevel=2,
+        )
 
 
 def grad_scaler(device: torch.device, amp: str) -> torch.amp.GradScaler:

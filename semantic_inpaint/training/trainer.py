@@ -51,6 +51,7 @@ from semantic_inpaint.training.runtime import (
     make_loader,
     resolve_device,
     step_seed,
+    warn_if_slow_amp,
 )
 from semantic_inpaint.training.tensorboard import TensorBoardLog
 from semantic_inpaint.training.weight_average import WeightAverage, average_decay
@@ -142,6 +143,7 @@ class Trainer:
         self.optimizer_d = torch.optim.Adam(
             self.model.discriminator_parameters(), lr=settings.lr_discriminator, betas=settings.betas
         )
+        warn_if_slow_amp(self.device, settings.amp)
         self.scaler_g, self.scaler_d = grad_scaler(self.device, settings.amp), grad_scaler(self.device, settings.amp)
         self.step = 0
         self.elapsed_seconds = 0.0  # training time so far, carried across resumes by the checkpoint
