@@ -4,7 +4,8 @@ Markers replaced at build time:
 
 * ``<!-- generated:config -->``: every config section, from the pydantic models;
 * ``<!-- generated:components -->``: every registered component and its options;
-* ``<!-- generated:cli -->``: the ``--help`` of every ``semantic-inpaint`` command.
+* ``<!-- generated:cli -->``: the ``--help`` of every ``semantic-inpaint`` command;
+* ``<!-- generated:models -->``: the model card of every shipped model.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic_core import PydanticUndefined
 
 from semantic_inpaint import config as config_module
 from semantic_inpaint.cli import build_parser
+from semantic_inpaint.pretrained import model_card, shipped_models
 from semantic_inpaint.registry import HOOKS, get_registry
 from semantic_inpaint.training.pretrain import PretrainConfig
 
@@ -121,10 +123,16 @@ def cli_reference() -> str:
     return "\n".join(parts)
 
 
+def models_reference() -> str:
+    """Every shipped model's card, from the package's ``models.json``, one heading level down."""
+    return "\n".join(re.sub(r"^(#+) ", r"#\1 ", model_card(name), flags=re.MULTILINE) for name in shipped_models())
+
+
 GENERATORS = {
     "<!-- generated:config -->": config_reference,
     "<!-- generated:components -->": components_reference,
     "<!-- generated:cli -->": cli_reference,
+    "<!-- generated:models -->": models_reference,
 }
 
 
