@@ -222,9 +222,11 @@ def write_report(results_root: Path = RESULTS_ROOT, output: Path = OUTPUT) -> No
         "with no conditions, `aX_sY` the ablations with λa = X, λs = Y; all trained with the same "
         "budget. `masked` is the input with holes filled with zeros. Every number is followed by its "
         "95 % bootstrap interval over the evaluation images; the paired differences to `none` say which "
-        "differences are real. All models here were trained with BatchNorm statistics recomputed for "
-        "their final weights (see [Reproducing the paper](reproduce.md#eval-mode-and-batchnorm-statistics)); "
-        "results of the earlier models, whose eval-mode fills carried a colour bias, were withdrawn.\n",
+        "differences are real. Every GAN here is the moving average of its generator's weights, with "
+        "BatchNorm statistics recomputed for those weights (see "
+        "[Reproducing the paper](reproduce.md#eval-mode-and-batchnorm-statistics)), evaluated in eval mode "
+        "as `Inpainter` runs it; results of the earlier models, whose eval-mode fills carried a colour bias, "
+        "were withdrawn.\n",
     ]
     folders = [p for p in Path(results_root).iterdir() if p.is_dir()]
     for folder in sorted(folders, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]):
