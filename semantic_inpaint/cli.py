@@ -74,6 +74,14 @@ def command_inpaint(args: argparse.Namespace) -> None:
         inpainter = Inpainter.from_pretrained(args.model, device=args.device)
     else:
         inpainter = Inpainter.from_checkpoint(args.checkpoint, device=args.device)
+    if args.image.is_dir():
+        from semantic_inpaint.batch import inpaint_folder
+
+        written, skipped = inpaint_folder(
+            inpainter, args.image, args.mask, args.out, mask_threshold=args.mask_threshold, grid=args.grid
+        )
+        print(f"wrote {written} images to {args.out} ({skipped} already there, skipped)")
+        return
     image = np.asarray(read_rgb_image(args.image))  # upright by its EXIF orientation
     result = inpainter.inpaint(image, read_mask_image(args.mask), mask_threshold=args.mask_threshold)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -134,8 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     source = inpaint.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", metavar="NAME", help="a shipped model by name (see: semantic-inpaint models)")
     source.add_argument("--checkpoint", type=Path, help="a training checkpoint (.pt) or an exported .safetensors")
-    inpaint.add_argument("--image", type=Path, required=True, help="the photo (any size; PNG, JPEG, ...)")
-    inpaint.add_argument("--mask", type=Path, required=True, help="white = missing, black = known")
+    inpaint.add_argument(
+        "--image", type=Path, required=True, help="the photo (any size; PNG, JPEG, ...), or a folder of photos"
+    )
+    inpaint.add_argument(
+        "--mask", type=Path, required=True, help="white = missing, black = known; a folder of masks for a folder"
+    )
     inpaint.add_argument(
         "--mask-threshold",
         type=float,
@@ -143,7 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="binarise a soft-edged or JPEG mask: the hole is where it is above T of full scale "
         "(e.g. 0.5); default: only a binary mask is accepted",
     )
-    inpaint.add_argument("--out", type=Path, required=True, help="where to write the filled image")
+    inpaint.add_argument(
+        "--out", type=Path, required=True, help="the filled image, or a folder (outputs that exist are skipped)"
+    )
+    inpaint.add_argument("--grid", action="store_true", help="folders: write original | masked | filled strips")
     inpaint.add_argument("--device", default="auto", help=device_help)
     inpaint.set_defaults(run=command_inpaint)
 

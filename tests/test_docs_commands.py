@@ -57,6 +57,9 @@ def reader_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
         face.save(folder / name)
     for name in ("mask.png", "hole.png"):
         hole.save(folder / name)
+    for subfolder, picture in (("photos", face), ("masks", hole)):  # a folder of photos, one of masks
+        (folder / subfolder).mkdir()
+        picture.save(folder / subfolder / "portrait.png")
     hole.filter(ImageFilter.GaussianBlur(2)).save(folder / "soft.jpg", quality=80)  # soft-edged, as JPEG
     pretraining = {
         "embedder": {"name": "attribute", "options": {"num_attributes": 6, "width": 4}},
