@@ -29,7 +29,7 @@ from semantic_inpaint.io import (
     upright_hole,
     upright_rgb,
 )
-from semantic_inpaint.model import BoostedGAN
+from semantic_inpaint.model import BoostedGAN, conditions_summary
 from semantic_inpaint.registry import Registry
 from semantic_inpaint.training.runtime import resolve_device
 from semantic_inpaint.validation import check_image, check_mask, check_tensor
@@ -168,11 +168,11 @@ class Inpainter:
 
     def __repr__(self) -> str:
         config = self.model.config
-        conditions = ", ".join(f"{c.embedder.name}={c.weight:g}" for c in config.conditions) or "none"
         parameters = sum(p.numel() for p in self.model.generator.parameters())
         return (
             f"Inpainter(resolution={self.resolution}, generator={config.generator.name!r} "
-            f"({parameters / 1e6:.2f} M parameters), conditions=[{conditions}], device={str(self.device)!r})"
+            f"({parameters / 1e6:.2f} M parameters), conditions=[{conditions_summary(config)}], "
+            f"device={str(self.device)!r})"
         )
 
     @classmethod

@@ -78,6 +78,11 @@ def _build_embedder(
     return embedder, ComponentConfig(name=spec.name, options=resolved)
 
 
+def conditions_summary(config: ModelConfig) -> str:
+    """``"attribute=0.1, segmentation=0.1"``: each condition's embedder and weight λ, or ``"none"``."""
+    return ", ".join(f"{c.embedder.name}={c.weight:g}" for c in config.conditions) or "none"
+
+
 class BoostedGAN(nn.Module):
     """Generator + global discriminator + conditions, built by name through the registry.
 
@@ -161,11 +166,10 @@ class BoostedGAN(nn.Module):
     def extra_repr(self) -> str:
         """The first line of ``repr(model)``: what was built, before the module tree."""
         config = self.config
-        conditions = ", ".join(f"{c.embedder.name}={c.weight:g}" for c in config.conditions) or "none"
         return (
             f"resolution={config.resolution}, generator={config.generator.name!r}, "
-            f"discriminator={config.discriminator.name!r}, conditions=[{conditions}], beta={config.beta:g}, "
-            f"gan_loss={config.gan_loss!r}"
+            f"discriminator={config.discriminator.name!r}, conditions=[{conditions_summary(config)}], "
+            f"beta={config.beta:g}, gan_loss={config.gan_loss!r}"
         )
 
     def condition_items(self) -> list[tuple[str, Condition]]:
@@ -185,17 +189,18 @@ class BoostedGAN(nn.Module):
         """Every embedder's signal for ``image`` ``(B, 3, H, W)`` in ``[-1, 1]``."""
         return {name: condition.embedder(image) for name, condition in self.condition_items()}
 
-    def generate(self, image: Tensor, mask: Tensor) -> Tensor:
+    def generate(self, image: Tensor, mask: Tensor, generator: nn.Module | None = None) -> Tensor:
         """Raw generator output ``z = G(x, Ws(x), Wa(x))`` with ``x = image·(1-mask)``.
 
         The embedders see the masked image ``x`` (holes filled with zeros), as in the paper.
+        ``generator`` replaces the model's own for this call (the trainer's weight average).
         """
         conditions = self.embed(image * (1 - mask))
-        return self.generator(image, mask, conditions)
+        return (generator or self.generator)(image, mask, conditions)
 
-    def inpaint(self, image: Tensor, mask: Tensor) -> Tensor:
+    def inpaint(self, image: Tensor, mask: Tensor, generator: nn.Module | None = None) -> Tensor:
         """Generator output composited into the known pixels: ``z·m + image·(1-m)``."""
-        return composite(self.generate(image, mask), image, mask)
+        return composite(self.generate(image, mask, generator), image, mask)
 
     def forward(self, image: Tensor, mask: Tensor) -> Tensor:
         return self.inpaint(image, mask)

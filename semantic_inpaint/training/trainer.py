@@ -425,16 +425,16 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         with autocast(self.device, self.settings.amp):
-            signals = self.model.embed(images * (1 - masks))
-            inpainted = composite(self.user_generator()(images, masks, signals), images, masks).float()
+            inpainted = self.model.inpaint(images, masks, generator=self.user_generator()).float()
         self.model.train(was_training)
         masked = torch.where(masks.bool(), torch.ones_like(images), images)
         grid = torchvision.utils.make_grid(torch.cat([images, masked, inpainted]), nrow=count, padding=2)
+        pixels = grid.add(1).div(2).clamp(0, 1)  # (3, H, W) in [0, 1]
         path = self.output_dir / "samples" / f"step_{self.step:06d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        torchvision.utils.save_image(grid.add(1).div(2).clamp(0, 1), path)
+        torchvision.utils.save_image(pixels, path)
         if self.tensorboard:
-            self.tensorboard.image("samples", grid.add(1).div(2).clamp(0, 1), self.step)
+            self.tensorboard.image("samples", pixels, self.step)
         return path
 
     # ------------------------------------------------------------------ the loop
