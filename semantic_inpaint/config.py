@@ -234,6 +234,11 @@ class EvaluationConfig(StrictModel):
         default_factory=list,
         description="judges the project did not train (e.g. facemesh, age_gender, identity: semantic-inpaint[judges])",
     )
+    fid_weights: Path | None = Field(
+        None,
+        description="torchvision's Inception-v3 ImageNet weights (inception_v3_google-0cc3c7bd.pth), "
+        "a local file: adds FID to the tables; none: no FID",
+    )
     judge_masks: list[str] | None = Field(
         None, description="the mask types (keys of masks) the judges score; default: all (judges are slow on a CPU)"
     )

@@ -4,12 +4,14 @@
 * :func:`evaluate_segmentation`: per-class IoU and mIoU against the part labels;
 * :func:`evaluate_inpainting`: Table I metrics, Table III retrieval mAP, semantic
   consistency (attribute agreement, part mIoU between the embedders' predictions on the
-  inpainted image and on the original) and the judges' metrics for any number of methods on
-  the same images and masks, each with a 95 % bootstrap interval over the images.
+  inpainted image and on the original), the judges' metrics and FID for any number of methods
+  on the same images and masks, each with a 95 % bootstrap interval over the images (FID, a
+  statistic of the whole set, without one).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +24,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from semantic_inpaint.core import SemanticEmbedder, composite
+from semantic_inpaint.fid import frechet_distance
 from semantic_inpaint.judge import Judge
 from semantic_inpaint.masks import MaskGenerator
 from semantic_inpaint.metrics import (
@@ -32,6 +35,7 @@ from semantic_inpaint.metrics import (
     pixel_metrics,
     retrieval_average_precision,
 )
+from semantic_inpaint.offline_weights import load_state_dict, local_weights_file
 from semantic_inpaint.statistics import (
     Estimate,
     Statistic,
@@ -144,14 +148,8 @@ class VGG16FC2Features:
     name = "vgg16_fc2"
 
     def __init__(self, weights: str | Path, device: torch.device | str = "cpu") -> None:
-        path = Path(weights)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"weights: no VGG-16 state dict at {path}; download torchvision's vgg16-397923af.pth "
-                "where you are online and pass its path, or use the tiny_image extractor"
-            )
         network = torchvision.models.vgg16(weights=None)
-        network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        network.load_state_dict(load_state_dict(local_weights_file(weights, "weights", "vgg16")))
         network.classifier = network.classifier[:5]  # fc1, relu, dropout, fc2, relu
         self.network = network.eval().to(device)
         self.mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
@@ -208,6 +206,7 @@ def score_inpainting(
     extractor: FeatureExtractor | None = None,
     retrieval_database: Dataset[dict[str, Tensor]] | None = None,
     judges: Sequence[Judge] = (),
+    fid_features: FeatureExtractor | None = None,
     top_k: int = 10,
     batch_size: int = 32,
     seed: int = 0,
@@ -222,7 +221,9 @@ def score_inpainting(
         ``{method: {metric: (N,)}}`` with ``l1``, ``l2``, ``psnr``, ``ssim``, ``hole_bias_r/g/b``
         (mean signed error in the hole, images in ``[-1, 1]``), and where asked
         ``attribute_agreement``, ``retrieval_ap``, every judge's metrics (NaN where a judge
-        could not score an image) and ``part_confusion`` ``(N, C, C)``.
+        could not score an image), ``part_confusion`` ``(N, C, C)`` and, with ``fid_features``
+        (e.g. :class:`~semantic_inpaint.fid.InceptionFeatures`), ``fid_features`` ``(N, F)`` of the
+        outputs next to ``fid_reference`` ``(N, F)`` of the originals.
     """
     if extractor is not None and retrieval_database is None:
         raise ValueError("retrieval_database: needed when an extractor is given")
@@ -230,6 +231,7 @@ def score_inpainting(
     generator = torch.Generator().manual_seed(seed)
     scores: dict[str, dict[str, list[Tensor]]] = {name: defaultdict(list) for name in methods}
     features: dict[str, list[Tensor]] = {name: [] for name in [*methods, "original"]}
+    fid: dict[str, list[Tensor]] = {name: [] for name in [*methods, "original"]}
     for batch in batches(dataset, batch_size):
         image = batch["image"].to(device)
         mask = masks(image.shape[0], generator=generator).to(device)
@@ -237,6 +239,8 @@ def score_inpainting(
         reference_parts = segmentation(image).argmax(1) if segmentation else None
         if extractor is not None:
             features["original"].append(extractor(image).cpu())
+        if fid_features is not None:
+            fid["original"].append(fid_features(image).cpu())
         for name, method in methods.items():
             result = method(image, mask).clamp(-1, 1)
             batch_scores = {**pixel_metrics(result, image), **hole_colour_bias(result, image, mask)}
@@ -249,6 +253,8 @@ def score_inpainting(
                 batch_scores.update(judge(image, result))
             if extractor is not None:
                 features[name].append(extractor(result).cpu())
+            if fid_features is not None:
+                fid[name].append(fid_features(result).cpu())
             for key, value in batch_scores.items():
                 scores[name][key].append(value.cpu())
     per_image = {name: {key: torch.cat(values) for key, values in method.items()} for name, method in scores.items()}
@@ -258,6 +264,10 @@ def score_inpainting(
             per_image[name]["retrieval_ap"] = retrieval_average_precision(
                 torch.cat(features[name]), torch.cat(features["original"]), database, top_k
             )
+    if fid_features is not None:
+        reference = torch.cat(fid["original"])
+        for name in methods:
+            per_image[name].update(fid_features=torch.cat(fid[name]), fid_reference=reference)
     return per_image
 
 
@@ -267,9 +277,10 @@ def summarise(
     """Each method's metrics with 95 % bootstrap intervals over images, and each method's
     paired difference to ``reference`` (the same resamples for every method).
 
-    ``part_confusion`` becomes ``part_miou`` (pooled over the images, as the paper's mIoU)
-    and ``retrieval_ap`` becomes ``retrieval_map``; every other metric is a mean over the
-    images its method could be scored on.
+    ``part_confusion`` becomes ``part_miou`` (pooled over the images, as the paper's mIoU),
+    ``retrieval_ap`` becomes ``retrieval_map`` and ``fid_features`` becomes ``fid``, whose
+    interval is NaN (a bootstrap of 2048-d covariances would cost minutes per resample on a
+    CPU); every other metric is a mean over the images its method could be scored on.
     """
     if reference is not None and reference not in per_image:
         raise ValueError(f"reference: expected one of the methods {sorted(per_image)}, received {reference!r}")
@@ -284,6 +295,10 @@ def summarise(
         "reference": reference,
         "differences": {},
     }
+    for name, values in per_image.items():
+        if "fid_features" in values:
+            fid = frechet_distance(values["fid_reference"], values["fid_features"])
+            report["scores"][name]["fid"] = {"mean": fid, "ci95": [math.nan, math.nan], "images": images}
     if reference is not None:
         baseline = statistics[reference]
         for name, method in statistics.items():
@@ -300,6 +315,8 @@ def _statistics(values: PerImage) -> dict[str, tuple[Statistic, int]]:
     """Each reported metric's statistic and the number of images it rests on."""
     statistics: dict[str, tuple[Statistic, int]] = {}
     for metric, tensor in values.items():
+        if metric in ("fid_features", "fid_reference"):
+            continue  # a statistic of the whole set: summarise computes it once
         if metric == "part_confusion":
             statistics["part_miou"] = mean_iou_statistic(tensor), len(tensor)
         else:

@@ -10,8 +10,12 @@ from __future__ import annotations
 import kornia
 import torch
 from torch import Tensor
+from torchmetrics.functional.image import peak_signal_noise_ratio
 
 from semantic_inpaint.validation import check_image, check_same_shape
+
+#: the PSNR of identical images (infinite) is reported as this many dB
+MAX_PSNR = 100.0
 
 
 def _unit(image: Tensor) -> Tensor:
@@ -21,7 +25,9 @@ def _unit(image: Tensor) -> Tensor:
 def pixel_metrics(prediction: Tensor, target: Tensor) -> dict[str, Tensor]:
     """Per-image ``l1`` (%), ``l2`` (%), ``psnr`` (dB) and ``ssim`` over the whole image.
 
-    SSIM uses kornia's 11×11 Gaussian window (smaller for images under 11 px).
+    PSNR is torchmetrics' (capped at 100 dB, which identical images would exceed); SSIM is
+    kornia's with an 11×11 Gaussian window (smaller for images under 11 px), which matches
+    torchmetrics' SSIM (tests/test_metrics.py checks both against torchmetrics).
 
     Args:
         prediction: ``(B, 3, H, W)`` in ``[-1, 1]``, the inpainted (composited) images.
@@ -42,11 +48,10 @@ def pixel_metrics(prediction: Tensor, target: Tensor) -> dict[str, Tensor]:
     x, y = _unit(prediction), _unit(target)
     window = min(11, *x.shape[-2:])
     window -= 1 - window % 2  # SSIM's Gaussian window: 11 px, or the largest odd size that fits
-    squared = (x - y).pow(2).mean(dim=(1, 2, 3))
     return {
         "l1": (x - y).abs().mean(dim=(1, 2, 3)) * 100,
-        "l2": squared * 100,
-        "psnr": 10 * torch.log10(1 / squared.clamp_min(1e-10)),
+        "l2": (x - y).pow(2).mean(dim=(1, 2, 3)) * 100,
+        "psnr": peak_signal_noise_ratio(x, y, data_range=1.0, reduction="none", dim=(1, 2, 3)).clamp_max(MAX_PSNR),
         "ssim": kornia.metrics.ssim(x, y, window_size=window, max_val=1.0).mean(dim=(1, 2, 3)),
     }
 

@@ -36,6 +36,7 @@ from semantic_inpaint.evaluation import (
     evaluate_inpainting,
     opencv_method,
 )
+from semantic_inpaint.fid import InceptionFeatures
 from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.judge import Judge, judge_pixels
 from semantic_inpaint.registry import get_registry
@@ -89,6 +90,7 @@ def main() -> None:
         database = build_dataset(retrieval.database, config.resolution)
     dataset = build_dataset(config.data, config.resolution)
     judges = [get_registry().build("judge", spec.name, spec.options) for spec in config.judges]
+    fid_features = InceptionFeatures(config.fid_weights).to(device) if config.fid_weights else None
 
     run_folders = {name: path.parent.parent for name, path in checkpoints.items()}  # RUN/checkpoints/last.pt
     runs = {name: load_config(folder / "config.yaml") for name, folder in run_folders.items()}
@@ -120,6 +122,7 @@ def main() -> None:
             extractor=extractor,
             retrieval_database=database,
             judges=judges if config.judge_masks is None or mask_name in config.judge_masks else [],
+            fid_features=fid_features,
             reference=config.reference,
             resamples=config.resamples,
             top_k=config.retrieval.top_k if config.retrieval else 10,

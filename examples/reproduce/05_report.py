@@ -11,6 +11,7 @@ semantic-consistency table for each scale, with the hardware and the time each r
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ JUDGE_COLUMNS: Columns = [
     ("identity_distance", "identity distance ↓", ".3f"),
     ("same_identity", "same identity (< 0.6)", ".3f"),
 ]
+#: the field's perceptual metrics, with feature networks from local files (LPIPS judge, fid_weights)
+PERCEPTUAL_COLUMNS: Columns = [("lpips", "LPIPS ↓", ".3f"), ("fid", "FID ↓ (no interval)", ".2f")]
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -55,8 +58,10 @@ Estimate = dict[str, Any]  # {"mean": float, "ci95": [low, high], "images": int}
 
 
 def interval(value: Estimate, spec: str, sign: str = "") -> str:
-    """``mean [low, high]`` of one estimate."""
+    """``mean [low, high]`` of one estimate; just the mean for a set statistic without an interval (FID)."""
     low, high = value["ci95"]
+    if math.isnan(low):
+        return f"{value['mean']:{sign}{spec}}"
     return f"{value['mean']:{sign}{spec}} [{low:{sign}{spec}}, {high:{sign}{spec}}]"
 
 
@@ -143,6 +148,9 @@ def inpainting_sections(results: Results) -> list[str]:
         bias = present(BIAS_COLUMNS, scores)
         parts.append(method_table(f"Hole colour bias — {mask} masks", scores, bias, main_methods))
         parts.append(method_table(f"Semantic consistency — {mask} masks", scores, SEMANTIC_COLUMNS, main_methods))
+        perceptual = present(PERCEPTUAL_COLUMNS, scores)
+        if perceptual:
+            parts.append(method_table(f"Perceptual metrics — {mask} masks", scores, perceptual, main_methods))
         judges = present(JUDGE_COLUMNS, scores)
         if judges:
             parts.append(method_table(f"Judges nobody here trained — {mask} masks", scores, judges, main_methods))
