@@ -7,6 +7,7 @@ import os
 import pickle
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
@@ -15,6 +16,9 @@ from PIL import Image
 from semantic_inpaint import __version__
 from semantic_inpaint.config import load_config
 from semantic_inpaint.registry import HOOKS, get_registry
+
+if TYPE_CHECKING:
+    from semantic_inpaint.inference import Inpainter
 
 
 def command_plugins(_: argparse.Namespace) -> None:
@@ -66,14 +70,19 @@ def command_pretrain(args: argparse.Namespace) -> None:
     print(f"done: loss {record['loss']:.4f}, weights {config.output}")
 
 
-def command_inpaint(args: argparse.Namespace) -> None:
+def load_inpainter(args: argparse.Namespace, device: str) -> Inpainter:
+    """The model that ``--model NAME`` or ``--checkpoint PATH`` names."""
     from semantic_inpaint.inference import Inpainter
-    from semantic_inpaint.io import read_mask_image, read_rgb_image
 
     if args.model is not None:
-        inpainter = Inpainter.from_pretrained(args.model, device=args.device)
-    else:
-        inpainter = Inpainter.from_checkpoint(args.checkpoint, device=args.device)
+        return Inpainter.from_pretrained(args.model, device=device)
+    return Inpainter.from_checkpoint(args.checkpoint, device=device)
+
+
+def command_inpaint(args: argparse.Namespace) -> None:
+    from semantic_inpaint.io import read_mask_image, read_rgb_image
+
+    inpainter = load_inpainter(args, args.device)
     if args.image.is_dir():
         from semantic_inpaint.batch import inpaint_folder
 
@@ -104,9 +113,22 @@ def command_demo(args: argparse.Namespace) -> None:
 
 def command_export(args: argparse.Namespace) -> None:
     from semantic_inpaint.inference import export_for_inference
+    from semantic_inpaint.portable_export import export_portable
 
-    path = export_for_inference(args.checkpoint, args.out, half=not args.float32)
+    if args.format == "safetensors":
+        if args.checkpoint is None:
+            raise ValueError("--model: a shipped model already is a safetensors file; export it --format onnx")
+        path = export_for_inference(args.checkpoint, args.out, half=not args.float32)
+    else:
+        path = export_portable(load_inpainter(args, "cpu").model, args.out, args.format)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+def add_model_source(parser: argparse.ArgumentParser) -> None:
+    """``--model NAME`` or ``--checkpoint PATH``, exactly one."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", metavar="NAME", help="a shipped model by name (see: semantic-inpaint models)")
+    source.add_argument("--checkpoint", type=Path, help="a training checkpoint (.pt) or an exported .safetensors")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,9 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     pretrain.set_defaults(run=command_pretrain)
 
     inpaint = commands.add_parser("inpaint", help="fill the hole of one image")
-    source = inpaint.add_mutually_exclusive_group(required=True)
-    source.add_argument("--model", metavar="NAME", help="a shipped model by name (see: semantic-inpaint models)")
-    source.add_argument("--checkpoint", type=Path, help="a training checkpoint (.pt) or an exported .safetensors")
+    add_model_source(inpaint)
     inpaint.add_argument(
         "--image", type=Path, required=True, help="the photo (any size; PNG, JPEG, ...), or a folder of photos"
     )
@@ -179,10 +199,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--device", default="auto", help=device_help)
     demo.set_defaults(run=command_demo)
 
-    export = commands.add_parser("export", help="keep what inference needs of a checkpoint (safetensors)")
-    export.add_argument("--checkpoint", type=Path, required=True, help="a training checkpoint (.pt)")
-    export.add_argument("--out", type=Path, required=True, help="a .safetensors file")
-    export.add_argument("--float32", action="store_true", help="keep float32 weights (default: float16)")
+    export = commands.add_parser(
+        "export", help="write what inference needs: safetensors for this library, ONNX or TorchScript for any runtime"
+    )
+    add_model_source(export)
+    export.add_argument(
+        "--format",
+        choices=["safetensors", "onnx", "torchscript"],
+        default="safetensors",
+        help="safetensors (from a .pt checkpoint, for Inpainter), onnx (onnxruntime; needs the export extra) "
+        "or torchscript (torch.jit.load; PyTorch deprecates TorchScript, prefer onnx)",
+    )
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
+    export.add_argument("--float32", action="store_true", help="safetensors: keep float32 weights (default: float16)")
     export.set_defaults(run=command_export)
     return parser
 

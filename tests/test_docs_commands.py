@@ -71,6 +71,10 @@ def reader_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "run.yaml").write_text(yaml.safe_dump(run))
     for checkpoint_folder in ("runs/x", "runs/quickstart/gan"):
         Trainer(tiny_run(folder / checkpoint_folder, steps=1)).fit(progress=False)
+    assert (
+        cli.main(["export", "--model", "celebahq64-full", "--format", "onnx", "--out", str(folder / "inpainter.onnx")])
+        == 0
+    )
     return folder
 
 
