@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 import torch
+from inference_report import write_report  # a sibling script: python puts its folder on sys.path
 
 from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.portable_export import export_portable
@@ -105,6 +106,7 @@ def main() -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
+    write_report()
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 Masks mark missing pixels: white (255) in a PIL image or uint8 array, ``1``/``True`` in a
 float or bool array or tensor. The model runs at its training resolution: an image of
-another size is resized for the prediction, the prediction is resized back, and only the
-hole pixels are replaced, so the known pixels come back unchanged (bit-identical).
+another size is resized for the prediction, the prediction is resized back inside the box
+around the hole only, and only the hole pixels are replaced, so the known pixels come back
+unchanged (bit-identical) and the cost outside the model follows the hole, not the photo.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from semantic_inpaint.validation import check_image, check_mask, check_tensor
 
 #: the range of a tensor image's values: ``(-1, 1)`` or ``(0, 1)``
 ValueRange = tuple[float, float]
+
+#: ``(top, bottom, left, right)``: rows ``top:bottom`` and columns ``left:right`` of an image
+Bounds = tuple[int, int, int, int]
 
 #: format of a weights-only file for inference (generator + embedders, safetensors)
 INFERENCE_FORMAT = "semantic-inpaint/inference-v1"
@@ -123,28 +127,102 @@ def binary_hole(mask: np.ndarray, mask_threshold: float | None) -> np.ndarray:
     return (mask != 0).astype(np.float32)
 
 
-def _numpy_to_tensors(image: np.ndarray, mask: np.ndarray, mask_threshold: float | None) -> tuple[Tensor, Tensor]:
+def _checked_arrays(image: np.ndarray, mask: np.ndarray, mask_threshold: float | None) -> np.ndarray:
+    """Validate an ``(H, W, 3)`` uint8 or ``[0, 1]`` float image and its mask; the ``(H, W)`` float32 hole."""
     if not isinstance(mask, np.ndarray):
         raise TypeError(f"mask: expected a numpy array like the image, received {type(mask).__name__}")
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"image: expected an (H, W, 3) array, received shape {image.shape}")
-    if image.dtype == np.uint8:
-        tensor = torch.from_numpy(image.copy()).float().div(127.5).sub(1)
-    elif np.issubdtype(image.dtype, np.floating):
+    if np.issubdtype(image.dtype, np.floating):
         if not np.isfinite(image).all():
             bad = int((~np.isfinite(image)).sum())
             raise ValueError(f"image: expected finite float values in [0, 1], received {bad} NaN or infinite values")
         if image.min() < 0 or image.max() > 1:
             raise ValueError(f"image: expected float values in [0, 1], received [{image.min():.4g}, {image.max():.4g}]")
-        tensor = torch.from_numpy(image.astype(np.float32)) * 2 - 1
-    else:
+    elif image.dtype != np.uint8:
         raise TypeError(f"image: expected a uint8 or float array, received dtype {image.dtype}")
     if mask.ndim == 3 and mask.shape[2] == 1:
         mask = mask[..., 0]
     if mask.ndim != 2:
         raise ValueError(f"mask: expected an (H, W) array, received shape {mask.shape}")
-    hole = torch.from_numpy(binary_hole(mask, mask_threshold))
-    return tensor.permute(2, 0, 1)[None], hole[None, None]
+    if mask.shape != image.shape[:2]:
+        raise ValueError(f"mask: expected the image's size {image.shape[:2]}, received {mask.shape}")
+    return binary_hole(mask, mask_threshold)
+
+
+def _channels_first(pixels: np.ndarray) -> Tensor:
+    """``(H, W, C)`` array → ``(1, C, H, W)`` tensor sharing its memory, read-only arrays included
+    (a PIL image's pixels): nothing here writes to it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable", category=UserWarning)
+        return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]
+
+
+def _array_as_tensor(pixels: np.ndarray) -> Tensor:
+    """``(H, W, 3)`` uint8 or ``[0, 1]`` float → ``(1, 3, H, W)`` float32 in ``[-1, 1]``."""
+    tensor = _channels_first(pixels)
+    return tensor.float().div(127.5).sub(1) if pixels.dtype == np.uint8 else tensor.float().mul(2).sub(1)
+
+
+def _array_at_resolution(image: np.ndarray, side: int) -> Tensor:
+    """``(1, 3, side, side)`` float32 in ``[-1, 1]``: the image resized bilinearly with antialiasing.
+
+    A uint8 image is resized as uint8 (torch's fast path, as torchvision does), then scaled:
+    converting a whole photo to float first would cost more than the model at 64 px.
+    """
+    if image.dtype != np.uint8:
+        return resize_to(_array_as_tensor(image), side)
+    resized = resize_to(_channels_first(image), side)
+    return resized.float().div(127.5).sub(1)
+
+
+def resize_to(image: Tensor, side: int) -> Tensor:
+    """``(B, C, H, W)`` → ``(B, C, side, side)``, bilinear with antialiasing (unchanged if already that size)."""
+    if image.shape[-2:] == (side, side):
+        return image
+    return F.interpolate(image, size=(side, side), mode="bilinear", antialias=True, align_corners=False)
+
+
+def hole_at_resolution(mask: Tensor, side: int) -> Tensor:
+    """``(B, 1, side, side)`` hole: a cell is missing if any pixel under it is."""
+    if mask.shape[-2:] == (side, side):
+        return mask
+    return (F.adaptive_max_pool2d(mask, (side, side)) > 0).to(mask.dtype)
+
+
+def hole_bounds(mask: Tensor) -> Bounds | None:
+    """The smallest box holding every hole pixel of a ``(B, 1, H, W)`` mask, or ``None`` if it has none.
+
+    Examples:
+        >>> mask = torch.zeros(2, 1, 8, 8)
+        >>> mask[0, 0, 2:4, 5:7] = 1; mask[1, 0, 3, 1] = 1
+        >>> hole_bounds(mask)
+        (2, 4, 1, 7)
+    """
+    rows = torch.nonzero(mask.amax(dim=(0, 1, 3)) > 0).flatten().tolist()
+    columns = torch.nonzero(mask.amax(dim=(0, 1, 2)) > 0).flatten().tolist()
+    return (rows[0], rows[-1] + 1, columns[0], columns[-1] + 1) if rows else None
+
+
+def resize_window(image: Tensor, size: tuple[int, int], bounds: Bounds) -> Tensor:
+    """The box ``bounds`` of ``image`` resized bilinearly to ``size``, without resizing the rest.
+
+    Equal (to float rounding) to ``F.interpolate(image, size, mode="bilinear",
+    align_corners=False)[..., top:bottom, left:right]``, at the cost of the box alone.
+
+    Examples:
+        >>> image = torch.rand(1, 3, 8, 8)
+        >>> whole = F.interpolate(image, size=(40, 30), mode="bilinear", align_corners=False)
+        >>> torch.allclose(resize_window(image, (40, 30), (5, 17, 3, 29)), whole[..., 5:17, 3:29], atol=1e-6)
+        True
+    """
+    top, bottom, left, right = bounds
+    height, width = size
+    # a pixel centre's position in the source, in grid_sample's [-1, 1] (align_corners=False)
+    ys = (torch.arange(top, bottom, device=image.device, dtype=image.dtype) + 0.5) / height * 2 - 1
+    xs = (torch.arange(left, right, device=image.device, dtype=image.dtype) + 0.5) / width * 2 - 1
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).expand(image.shape[0], -1, -1, -1)
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 class Inpainter:
@@ -213,22 +291,70 @@ class Inpainter:
             )
         return cls(model, resolve_device(device))
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def inpaint_tensor(self, image: Tensor, mask: Tensor) -> Tensor:
         """``(B, 3, H, W)`` in ``[-1, 1]`` and ``(B, 1, H, W)`` in ``{0, 1}`` → ``(B, 3, H, W)``."""
         check_image(image, "image")
         check_mask(mask, "mask", like=image)
-        if not mask.any():
-            warnings.warn("mask: no pixel is marked as missing (white); the image comes back unchanged", stacklevel=3)
-        size = (self.resolution, self.resolution)
+        result = image.clone()
+        bounds = self._hole_bounds(mask)
+        if bounds is None:
+            return result
         image_in, mask_in = image.to(self.device).float(), mask.to(self.device).float()
-        if image.shape[-2:] != size:
-            image_in = F.interpolate(image_in, size=size, mode="bilinear", antialias=True, align_corners=False)
-            mask_in = (F.interpolate(mask_in, size=size, mode="area") > 0).float()
-        prediction = self.model.generate(image_in.clamp(-1, 1), mask_in)
-        if image.shape[-2:] != size:
-            prediction = F.interpolate(prediction, size=image.shape[-2:], mode="bilinear", align_corners=False)
-        return composite(prediction.to(image.device, image.dtype), image, mask)
+        side = self.resolution
+        prediction = self._prediction(resize_to(image_in, side), hole_at_resolution(mask_in, side))
+        window = (..., slice(bounds[0], bounds[1]), slice(bounds[2], bounds[3]))
+        region = self._composite_window(prediction, image_in[window], mask_in[window], image.shape[-2:], bounds)
+        result[window] = region.to(image.device, image.dtype)
+        return result
+
+    @staticmethod
+    def _hole_bounds(mask: Tensor) -> Bounds | None:
+        bounds = hole_bounds(mask)
+        if bounds is None:
+            warnings.warn("mask: no pixel is marked as missing (white); the image comes back unchanged", stacklevel=4)
+        return bounds
+
+    def _prediction(self, image: Tensor, mask: Tensor) -> Tensor:
+        """The generator's output for an image and hole already at the model's resolution."""
+        return self.model.generate(image.to(self.device).clamp(-1, 1), mask.to(self.device))
+
+    def _composite_window(
+        self, prediction: Tensor, image: Tensor, mask: Tensor, size: tuple[int, int], bounds: Bounds
+    ) -> Tensor:
+        """The fill brought to the image's ``size`` inside the box ``bounds`` only, composited
+        into that box's known pixels (``image``, ``mask``: the box's contents)."""
+        top, bottom, left, right = bounds
+        if tuple(size) == tuple(prediction.shape[-2:]):
+            fill = prediction[..., top:bottom, left:right]
+        else:
+            fill = resize_window(prediction, size, bounds)
+        return composite(fill, image.to(fill.device, fill.dtype), mask.to(fill.device, fill.dtype))
+
+    @torch.inference_mode()
+    def _inpaint_array(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """``(H, W, 3)`` uint8 or ``[0, 1]`` float image, ``(H, W)`` float32 hole → the image filled.
+
+        Only the box around the hole is converted, resized and written: the rest of a large
+        photo is copied as it is.
+        """
+        pixels = image.copy()  # known pixels: the caller's exact values, no float round trip
+        mask = torch.from_numpy(hole)[None, None]
+        bounds = self._hole_bounds(mask)
+        if bounds is None:
+            return pixels
+        side = self.resolution
+        prediction = self._prediction(_array_at_resolution(image, side), hole_at_resolution(mask, side))
+        top, bottom, left, right = bounds
+        window = _array_as_tensor(image[top:bottom, left:right])
+        region = self._composite_window(prediction, window, mask[..., top:bottom, left:right], image.shape[:2], bounds)
+        values = region[0].permute(1, 2, 0).cpu().numpy()
+        if image.dtype == np.uint8:
+            values = np.clip(np.round((values + 1) * 127.5), 0, 255).astype(np.uint8)
+        else:
+            values = np.clip((values + 1) / 2, 0, 1).astype(image.dtype)
+        np.copyto(pixels[top:bottom, left:right], values, where=hole[top:bottom, left:right, None] > 0)
+        return pixels
 
     @overload
     def inpaint(
@@ -290,16 +416,4 @@ class Inpainter:
             )
         if not isinstance(image, np.ndarray):
             raise TypeError(f"image: expected a PIL image, numpy array or tensor, received {type(image).__name__}")
-        tensor, hole = _numpy_to_tensors(image, mask, mask_threshold)
-        if hole.shape[-2:] != tensor.shape[-2:]:
-            raise ValueError(
-                f"mask: expected the image's size {tuple(tensor.shape[-2:])}, received {tuple(hole.shape[-2:])}"
-            )
-        result = self.inpaint_tensor(tensor, hole)[0].permute(1, 2, 0).numpy()
-        if image.dtype == np.uint8:
-            pixels = np.clip(np.round((result + 1) * 127.5), 0, 255).astype(np.uint8)
-        else:
-            pixels = np.clip((result + 1) / 2, 0, 1).astype(image.dtype)
-        known = hole[0, 0].numpy() == 0
-        pixels[known] = image[known]  # the caller's exact values, no float round trip
-        return pixels
+        return self._inpaint_array(image, _checked_arrays(image, mask, mask_threshold))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from semantic_inpaint import Inpainter, cli
+from semantic_inpaint.inference import resize_window
 from semantic_inpaint.training import Trainer
 from tests.conftest import tiny_run
 
@@ -153,3 +158,39 @@ def test_a_zero_to_one_tensor_is_read_by_its_declared_range_and_warned_about_oth
     assert declared.min() >= 0 and declared.max() <= 1
     with pytest.raises(ValueError, match=r"value_range: expected \(-1, 1\) or \(0, 1\), received \(0, 255\)"):
         inpainter.inpaint(unit, mask, value_range=(0, 255))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    source=st.integers(4, 24),
+    height=st.integers(8, 80),
+    width=st.integers(8, 80),
+    corners=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)),
+)
+def test_resizing_the_holes_box_alone_equals_resizing_everything(
+    source: int, height: int, width: int, corners: tuple[float, float, float, float]
+) -> None:
+    rows = sorted(int(c * height) for c in corners[:2])
+    columns = sorted(int(c * width) for c in corners[2:])
+    bounds = (rows[0], max(rows[1], rows[0] + 1), columns[0], max(columns[1], columns[0] + 1))
+    image = torch.rand(2, 3, source, source, generator=torch.Generator().manual_seed(source))
+    whole = F.interpolate(image, size=(height, width), mode="bilinear", align_corners=False)
+    top, bottom, left, right = bounds
+    torch.testing.assert_close(resize_window(image, (height, width), bounds), whole[..., top:bottom, left:right])
+
+
+def test_a_large_photo_is_filled_as_the_whole_image_path_would() -> None:
+    """The array path resizes the uint8 photo and only the hole's box: a trained model's fill
+    matches the tensor path (whole image as float) to within the rounding of a uint8 thumbnail."""
+    inpainter = Inpainter.from_pretrained("celebahq64-full", device="cpu")
+    with resources.as_file(resources.files("semantic_inpaint") / "assets" / "astronaut.png") as path:
+        image = np.asarray(Image.open(path).convert("RGB").resize((420, 420)))
+    mask = np.zeros((420, 420), np.uint8)
+    mask[150:260, 130:300] = 255
+    filled = inpainter.inpaint(image, mask).astype(np.float64)
+    as_tensor = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 127.5 - 1
+    reference = inpainter.inpaint_tensor(as_tensor, torch.from_numpy(mask > 0)[None, None].float())
+    reference = ((reference[0].permute(1, 2, 0).numpy() + 1) * 127.5).round()
+    difference = np.abs(filled - reference)[mask > 0]
+    assert difference.max() <= 2 and difference.mean() < 0.1, (difference.max(), difference.mean())
+    assert np.array_equal(filled[mask == 0], image[mask == 0])
