@@ -70,19 +70,19 @@ def command_pretrain(args: argparse.Namespace) -> None:
     print(f"done: loss {record['loss']:.4f}, weights {config.output}")
 
 
-def load_inpainter(args: argparse.Namespace, device: str) -> Inpainter:
+def load_inpainter(args: argparse.Namespace, device: str, compile: bool = False) -> Inpainter:
     """The model that ``--model NAME`` or ``--checkpoint PATH`` names."""
     from semantic_inpaint.inference import Inpainter
 
     if args.model is not None:
-        return Inpainter.from_pretrained(args.model, device=device)
-    return Inpainter.from_checkpoint(args.checkpoint, device=device)
+        return Inpainter.from_pretrained(args.model, device=device, compile=compile)
+    return Inpainter.from_checkpoint(args.checkpoint, device=device, compile=compile)
 
 
 def command_inpaint(args: argparse.Namespace) -> None:
     from semantic_inpaint.io import read_mask_image, read_rgb_image
 
-    inpainter = load_inpainter(args, args.device)
+    inpainter = load_inpainter(args, args.device, compile=args.compile)
     if args.image.is_dir():
         from semantic_inpaint.batch import inpaint_folder
 
@@ -179,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, required=True, help="the filled image, or a folder (outputs that exist are skipped)"
     )
     inpaint.add_argument("--grid", action="store_true", help="folders: write original | masked | filled strips")
+    inpaint.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the network: tens of seconds to start, faster per image after (large folders)",
+    )
     inpaint.add_argument("--device", default="auto", help=device_help)
     inpaint.set_defaults(run=command_inpaint)
 

@@ -5,7 +5,7 @@ masked image, the generator fills the hole, and the fill is composited into the 
 pixels. Inputs are ``image`` ``(B, 3, H, W)`` float32 in ``[-1, 1]`` and ``mask``
 ``(B, 1, H, W)`` float32 in ``{0, 1}`` (1 = missing); the output ``inpainted`` is
 ``(B, 3, H, W)`` in ``[-1, 1]``. The batch is dynamic; in the ONNX file the height and width
-are too (multiples of :attr:`InpaintingGraph.size_multiple`), but the model is trained at
+are too (multiples of the generator's ``size_multiple``), but the model is trained at
 one resolution (:attr:`InpaintingGraph.resolution`) and fills best there.
 
 ONNX needs ``pip install "semantic-inpaint[export]"`` (onnx, onnxscript, onnxruntime).
@@ -19,60 +19,16 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from torch import Tensor, nn
 
-from semantic_inpaint.core import composite
+from semantic_inpaint.inference_graph import InpaintingGraph
 from semantic_inpaint.io import atomic_path
-from semantic_inpaint.model import BoostedGAN, conditions_summary
+from semantic_inpaint.model import BoostedGAN
 
 PortableFormat = Literal["onnx", "torchscript"]
 #: the ONNX operator set the files are written with (onnxruntime ≥ 1.18 runs it)
 ONNX_OPSET = 18
 #: the largest side the ONNX file's dynamic height and width admit
 MAX_SIDE = 8192
-
-
-class InpaintingGraph(nn.Module):
-    """Embedders + generator + compositing of a model, with nothing of its training (no
-    discriminators, no input checks): what an exported file runs.
-
-    Shape:
-        - image: ``(B, 3, H, W)`` in ``[-1, 1]``
-        - mask: ``(B, 1, H, W)`` in ``{0, 1}``, 1 where pixels are missing
-        - output: ``(B, 3, H, W)`` in ``[-1, 1]``, the known pixels unchanged
-
-    Examples:
-        >>> from semantic_inpaint.inference import Inpainter
-        >>> model = Inpainter.from_pretrained("celebahq64-none", device="cpu").model
-        >>> graph = InpaintingGraph(model)
-        >>> image, mask = torch.rand(2, 3, 64, 64) * 2 - 1, torch.zeros(2, 1, 64, 64)
-        >>> mask[..., 16:48, 16:48] = 1
-        >>> torch.equal(graph(image, mask), model.inpaint(image, mask))
-        True
-    """
-
-    def __init__(self, model: BoostedGAN) -> None:
-        super().__init__()
-        self.generator = model.generator
-        self.embedders = nn.ModuleDict({name: condition.embedder for name, condition in model.condition_items()})
-        self.resolution = model.config.resolution
-        self.size_multiple = model.generator.size_multiple
-        self.conditions = conditions_summary(model.config)
-        self.eval()
-
-    def forward(self, image: Tensor, mask: Tensor) -> Tensor:
-        masked = image * (1 - mask)
-        conditions = {name: embedder(masked) for name, embedder in self.embedders.items()}
-        return composite(self.generator.predict(masked, mask, conditions), image, mask)
-
-    def example_inputs(self, batch: int = 2) -> tuple[Tensor, Tensor]:
-        """An image and a centred-square mask at the model's resolution, to trace with."""
-        device = next(self.parameters()).device
-        side = self.resolution
-        image = torch.zeros(batch, 3, side, side, device=device)
-        mask = torch.zeros(batch, 1, side, side, device=device)
-        mask[..., side // 4 : 3 * side // 4, side // 4 : 3 * side // 4] = 1
-        return image, mask
 
 
 def export_portable(model: BoostedGAN, output: str | Path, format: PortableFormat) -> Path:

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from semantic_inpaint.config import ModelConfig
+from semantic_inpaint.inference_graph import InpaintingGraph
 from semantic_inpaint.model import BoostedGAN
-from semantic_inpaint.portable_export import InpaintingGraph, export_portable
+from semantic_inpaint.portable_export import export_portable
 from tests.conftest import tiny_model
 
 #: fp32 parity asked of an exported file against eager PyTorch
