@@ -18,6 +18,7 @@ from semantic_inpaint.data import (
     SyntheticFaces,
 )
 from semantic_inpaint.hookspecs import Register, hookimpl
+from semantic_inpaint.lama_masks import LamaMasks
 from semantic_inpaint.masks import CenteredSquare, FreeFormStrokes, RandomRectangles
 from semantic_inpaint.models import ConvDiscriminator, DilatedGenerator
 
@@ -49,6 +50,7 @@ def register_mask_generators(register: Register) -> None:
         description="centred square (paper's evaluation: half the side)",
     )
     register("strokes", FreeFormStrokes, description="free-form brush strokes (DeepFill v2 / LaMa style)")
+    register("lama", LamaMasks, description="LaMa's thin / medium / thick free-form masks and large boxes")
 
 
 @hookimpl

@@ -9,6 +9,7 @@ paper's settings scale: random rectangles with sides 80–160 px at 256 px are
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Annotated
@@ -52,10 +53,13 @@ class MaskGenerator(ABC):
 
 
 def _box_mask(top: Tensor, left: Tensor, height: Tensor, width: Tensor, coordinates: Tensor) -> Tensor:
-    """``(B, 1, S, S)`` masks of the boxes ``[top, top+height) × [left, left+width)``."""
-    rows = (coordinates >= top[:, None]) & (coordinates < (top + height)[:, None])
-    cols = (coordinates >= left[:, None]) & (coordinates < (left + width)[:, None])
-    return (rows[:, None, :, None] & cols[:, None, None, :]).float()
+    """``(B, 1, S, S)`` masks of the boxes ``[top, top+height) × [left, left+width)``: ``(B,)``
+    tensors give one box per image, ``(B, N)`` tensors the union of N boxes per image."""
+    if top.ndim == 1:
+        top, left, height, width = (value[:, None] for value in (top, left, height, width))
+    rows = (coordinates >= top[..., None]) & (coordinates < (top + height)[..., None])  # (B, N, S)
+    cols = (coordinates >= left[..., None]) & (coordinates < (left + width)[..., None])
+    return (rows[:, :, :, None] & cols[:, :, None, :]).any(dim=1, keepdim=True).float()
 
 
 class RandomRectangles(MaskGenerator):
@@ -157,19 +161,44 @@ class FreeFormStrokes(MaskGenerator):
         radius = (low + self._uniform((batch_size, strokes), device, generator) * (high - low)) / 2
         count = 1 + (self._uniform((batch_size,), device, generator) * strokes).floor()
         active = torch.arange(strokes, device=device)[None, :] < count[:, None]  # (B, strokes)
+        segments = vertices - 1
+        radius = radius[..., None].expand(-1, -1, segments)
+        active = active[..., None].expand(-1, -1, segments)
+        window = math.ceil(self.max_step + self.width_range[1]) + 2
+        return draw_segments(points[:, :, :-1], points[:, :, 1:], radius, active, size, window)
 
-        coordinates = self._coordinates(device)
-        pixels = torch.stack(torch.meshgrid(coordinates, coordinates, indexing="ij")[::-1], dim=-1)
-        pixels = pixels.reshape(1, 1, size * size, 2)  # (x, y) per pixel
-        hole = torch.zeros(batch_size, size * size, dtype=torch.bool, device=device)
-        for segment in range(vertices - 1):  # a handful of segments; pixels stay vectorised
-            a, b = points[:, :, segment, None], points[:, :, segment + 1, None]  # (B, S, 1, 2)
-            ab = b - a
-            t = ((pixels - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)
-            nearest = a + t.clamp(0, 1)[..., None] * ab
-            inside = (pixels - nearest).norm(dim=-1) <= radius[..., None]  # (B, S, P)
-            hole |= (inside & active[..., None]).any(dim=1)
-        return hole.float().reshape(batch_size, 1, size, size)
+
+def draw_segments(start: Tensor, end: Tensor, radius: Tensor, active: Tensor, size: int, window: int) -> Tensor:
+    """``(B, 1, size, size)`` masks of round-ended brush segments (capsules), in one batch.
+
+    Each segment is tested only on a ``window × window`` square of pixels around it, so the
+    cost follows the strokes, not the image: ``window`` must be at least a segment's length
+    plus its brush width (the generator knows both bounds).
+
+    Args:
+        start, end: ``(B, N, K, 2)`` (x, y) end points in pixels: N strokes of K segments.
+        radius: ``(B, N, K)`` half the brush width of each segment, in pixels.
+        active: ``(B, N, K)`` bool, which segments are drawn.
+        size: side of the masks.
+        window: side of the square each segment is drawn in (clipped to ``size``).
+    """
+    batch = start.shape[0]
+    window = min(size, window)
+    offsets = torch.arange(window, device=start.device, dtype=start.dtype)
+    # each window's corner: at the segment's lowest coordinate less its radius, kept inside the image
+    corner = (torch.minimum(start, end) - radius[..., None]).floor().clamp(0, size - window)  # (B, N, K, 2)
+    xs = corner[..., 0, None, None] + offsets[None, :]  # (B, N, K, 1, W): columns
+    ys = corner[..., 1, None, None] + offsets[:, None]  # (B, N, K, W, 1): rows
+    a, b = start[..., None, None, :], end[..., None, None, :]  # (B, N, K, 1, 1, 2)
+    pixels = torch.stack(torch.broadcast_tensors(xs, ys), dim=-1)  # (B, N, K, W, W, 2)
+    ab = b - a
+    t = ((pixels - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)
+    nearest = a + t.clamp(0, 1)[..., None] * ab
+    inside = ((pixels - nearest).norm(dim=-1) <= radius[..., None, None]) & active[..., None, None]
+    index = (ys * size + xs).expand_as(inside).long().reshape(batch, -1)
+    hole = torch.zeros(batch, size * size, device=start.device)
+    hole.scatter_reduce_(1, index, inside.reshape(batch, -1).float(), reduce="amax")
+    return hole.reshape(batch, 1, size, size)
 
 
 def load_mask(path: str | Path) -> Tensor:

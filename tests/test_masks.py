@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semantic_inpaint.core import composite
-from semantic_inpaint.masks import CenteredSquare, FreeFormStrokes, RandomRectangles, load_mask
+from semantic_inpaint.lama_masks import LamaMasks
+from semantic_inpaint.masks import CenteredSquare, FreeFormStrokes, RandomRectangles, draw_segments, load_mask
+from semantic_inpaint.registry import get_registry
 
 resolutions = st.sampled_from([16, 32, 48, 64])
 seeds = st.integers(0, 2**31 - 1)
@@ -16,7 +20,8 @@ batches = st.integers(1, 6)
 
 
 def generators(resolution: int) -> list:
-    return [RandomRectangles(resolution), CenteredSquare(resolution), FreeFormStrokes(resolution)]
+    lama = [LamaMasks(resolution, preset=preset) for preset in ("thin", "medium", "thick", "large_boxes")]
+    return [RandomRectangles(resolution), CenteredSquare(resolution), FreeFormStrokes(resolution), *lama]
 
 
 @settings(max_examples=30, deadline=None)
@@ -55,7 +60,7 @@ def test_centered_square_is_the_paper_evaluation_mask() -> None:
     assert hole[64:192, 64:192].all()
 
 
-@pytest.mark.parametrize("masks", generators(32), ids=lambda m: type(m).__name__)
+@pytest.mark.parametrize("masks", generators(32), ids=lambda m: f"{type(m).__name__}-{getattr(m, 'preset', '')}")
 def test_masks_are_generated_on_the_requested_device(masks, device: torch.device) -> None:
     hole = masks(3, device=device)
     assert hole.device.type == device.type
@@ -86,3 +91,38 @@ def test_load_mask_reads_white_as_hole_and_refuses_grey(tmp_path) -> None:
     Image.fromarray(array.numpy()).save(tmp_path / "grey.png")
     with pytest.raises(ValueError, match=r"mask: expected a binary image.*received values \[0, 128, 255\]"):
         load_mask(tmp_path / "grey.png")
+
+
+def test_lama_families_grow_from_thin_to_thick_and_keep_their_share_at_any_resolution() -> None:
+    coverage = {}
+    for resolution in (64, 128):
+        for preset in ("thin", "medium", "thick"):
+            masks = get_registry().build("mask_generator", "lama", {"preset": preset}, resolution=resolution)
+            coverage[preset, resolution] = masks(128, generator=torch.Generator().manual_seed(0)).mean().item()
+    for resolution in (64, 128):
+        assert coverage["thin", resolution] < coverage["medium", resolution] < coverage["thick", resolution]
+    for preset in ("thin", "medium", "thick"):
+        assert coverage[preset, 64] == pytest.approx(coverage[preset, 128], rel=0.15)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=seeds, batch=batches)
+def test_large_boxes_keep_their_margin_and_sides(seed: int, batch: int) -> None:
+    hole = LamaMasks(256, preset="large_boxes")(batch, generator=torch.Generator().manual_seed(seed))[:, 0].bool()
+    assert not hole[:, :10].any() and not hole[:, -10:].any()
+    assert not hole[:, :, :10].any() and not hole[:, :, -10:].any()
+    assert (hole.any(dim=2).sum(dim=1) >= 30).all()  # every image has a box at least 30 px wide
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=seeds, size=st.sampled_from([16, 40, 64]), length=st.floats(1, 30), width=st.floats(0.5, 12))
+def test_windowed_strokes_equal_testing_every_pixel(seed: int, size: int, length: float, width: float) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    start = torch.rand(3, 2, 4, 2, generator=generator) * (size - 1)
+    angle = torch.rand(3, 2, 4, generator=generator) * 2 * torch.pi
+    end = (start + torch.stack([angle.cos(), angle.sin()], -1) * length).clamp(0, size - 1)
+    radius = torch.rand(3, 2, 4, generator=generator) * width / 2
+    active = torch.rand(3, 2, 4, generator=generator) < 0.7
+    windowed = draw_segments(start, end, radius, active, size, window=math.ceil(length + width) + 2)
+    everywhere = draw_segments(start, end, radius, active, size, window=size)
+    assert torch.equal(windowed, everywhere)
