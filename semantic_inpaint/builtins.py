@@ -17,8 +17,10 @@ from semantic_inpaint.data import (
     SUNAttributes,
     SyntheticFaces,
 )
+from semantic_inpaint.hole_weighted_l1 import HoleWeightedL1
 from semantic_inpaint.hookspecs import Register, hookimpl
 from semantic_inpaint.lama_masks import LamaMasks
+from semantic_inpaint.losses import WholeImageL2
 from semantic_inpaint.masks import CenteredSquare, FreeFormStrokes, RandomRectangles
 from semantic_inpaint.models import ConvDiscriminator, DilatedGenerator
 
@@ -64,3 +66,9 @@ def register_datasets(register: Register) -> None:
     register("ade20k", ADE20K, description="ADE20K scene parsing (ADEChallengeData2016)")
     register("sun_attributes", SUNAttributes, description="SUN attribute database (102 attributes)")
     register("synthetic_faces", SyntheticFaces, description="procedural faces with parts and attributes")
+
+
+@hookimpl
+def register_reconstruction_losses(register: Register) -> None:
+    register("l2", WholeImageL2, description="the paper's whole-image mean squared error (eq. 3)")
+    register("hole_l1", HoleWeightedL1, description="L1 weighted 6:1 between hole and known pixels (PConv, LaMa)")

@@ -113,6 +113,16 @@ class ModelConfig(StrictModel):
     conditions: list[ConditionConfig] = Field(default_factory=list)
     beta: float = Field(0.01, ge=0, le=100, description="β of equation (6)")
     gan_loss: Literal["bce", "hinge"] = "bce"
+    reconstruction: ComponentConfig = Field(
+        default_factory=lambda: ComponentConfig(name="l2"),
+        description="the generator's pixel term: l2 (the paper, whole image) or hole_l1 (hole/valid-weighted L1)",
+    )
+    r1_gamma: float = Field(
+        0.0,
+        ge=0,
+        le=1000,
+        description="R1 penalty γ (Mescheder et al. 2018): γ/2·E‖∇D(real)‖² on every discriminator; 0: off (the paper)",
+    )
 
     @model_validator(mode="after")
     def _unique_embedders(self) -> ModelConfig:
@@ -356,6 +366,7 @@ COMPONENT_FIELDS = {
     "embedder": "embedder",
     "masks": "mask_generator",
     "judges": "judge",
+    "reconstruction": "reconstruction_loss",
 }
 #: a weights option naming a model shipped in the package rather than a file
 SHIPPED_PREFIX = "shipped:"

@@ -97,3 +97,12 @@ def register_judges(register: Register) -> None:
     Context passed by the library: none. A judge whose packages are missing should fail
     when built (not when its module is imported), naming the extra that installs them.
     """
+
+
+@hookspec
+def register_reconstruction_losses(register: Register) -> None:
+    """Register :class:`~semantic_inpaint.losses.ReconstructionLoss` factories: the generator's
+    pixel term, called as ``loss(prediction, target, mask)`` (the paper's whole-image L2 is ``l2``).
+
+    Context passed by the library: none.
+    """

@@ -9,11 +9,13 @@ logit).
 * (2) ``L_D = L_Dg + λa L_Da + λs L_Ds``
 * (6) ``L_I = E‖z - y‖² + β(-log Dg(z) - λa log Da(z, Wa(y)) - λs log Ds(z, Ws(y)))``
 
-``E‖z - y‖²`` is the mean squared error over pixels and channels (images in ``[-1, 1]``).
+``E‖z - y‖²`` is the mean squared error over pixels and channels (images in ``[-1, 1]``);
+:class:`ReconstructionLoss` plugins replace it (``reconstruction`` in the model config).
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -70,6 +72,35 @@ MATCHING_LOSSES: dict[str, type[MatchingLoss]] = {
 def reconstruction_loss(prediction: Tensor, target: Tensor) -> Tensor:
     """``E‖z - y‖²``: mean squared error of ``(B, 3, H, W)`` tensors over every element."""
     return F.mse_loss(prediction, target)
+
+
+class ReconstructionLoss(ABC):
+    """The generator's pixel term: how far its raw output is from the original.
+
+    Registered through ``register_reconstruction_losses`` and chosen by the model config's
+    ``reconstruction``; the paper's whole-image L2 (``l2``) is the default.
+
+    Shape:
+        - prediction, target: ``(B, 3, H, W)`` in ``[-1, 1]`` (the generator's raw output, the original)
+        - mask: ``(B, 1, H, W)`` in ``{0, 1}``, 1 = missing
+        - output: a scalar
+    """
+
+    @abstractmethod
+    def __call__(self, prediction: Tensor, target: Tensor, mask: Tensor) -> Tensor: ...
+
+
+class WholeImageL2(ReconstructionLoss):
+    """Equation (3) of the paper: the mean squared error over every pixel, hole or not.
+
+    Examples:
+        >>> import torch
+        >>> WholeImageL2()(torch.zeros(1, 3, 2, 2), torch.ones(1, 3, 2, 2), torch.zeros(1, 1, 2, 2))
+        tensor(1.)
+    """
+
+    def __call__(self, prediction: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+        return reconstruction_loss(prediction, target)
 
 
 def weighted_sum(first: Tensor, weighted: Sequence[tuple[float, Tensor]]) -> Tensor:

@@ -153,12 +153,16 @@ class BoostedGAN(nn.Module):
             signal=None,
         )
         self.discriminator: ConditionalDiscriminator = discriminator
+        self.reconstruction, reconstruction_options = registry.build_resolved(
+            "reconstruction_loss", config.reconstruction.name, config.reconstruction.options
+        )
         #: the config with every component option spelled out, as built (what checkpoints record)
         self.config = config.model_copy(
             update={
                 "generator": ComponentConfig(name=config.generator.name, options=generator_options),
                 "discriminator": ComponentConfig(name=config.discriminator.name, options=discriminator_options),
                 "conditions": resolved_conditions,
+                "reconstruction": ComponentConfig(name=config.reconstruction.name, options=reconstruction_options),
             }
         )
         self.matching_loss: MatchingLoss = MATCHING_LOSSES[config.gan_loss]()

@@ -22,7 +22,9 @@ from pydantic_core import to_jsonable_python
 from semantic_inpaint import builtins, hookspecs
 from semantic_inpaint.config import refuse_booleans_as_numbers
 
-ComponentKind = Literal["embedder", "generator", "discriminator", "mask_generator", "dataset", "judge"]
+ComponentKind = Literal[
+    "embedder", "generator", "discriminator", "mask_generator", "dataset", "judge", "reconstruction_loss"
+]
 
 #: hook name for each component kind
 HOOKS: dict[ComponentKind, str] = {
@@ -32,6 +34,7 @@ HOOKS: dict[ComponentKind, str] = {
     "mask_generator": "register_mask_generators",
     "dataset": "register_datasets",
     "judge": "register_judges",
+    "reconstruction_loss": "register_reconstruction_losses",
 }
 
 #: keyword arguments the library passes itself, per kind (not user options)
@@ -42,6 +45,7 @@ CONTEXT: dict[ComponentKind, frozenset[str]] = {
     "mask_generator": frozenset({"resolution"}),
     "dataset": frozenset({"resolution"}),
     "judge": frozenset(),
+    "reconstruction_loss": frozenset(),
 }
 
 BUILTIN_PLUGIN_NAME = "semantic_inpaint.builtins"

@@ -29,7 +29,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from semantic_inpaint.augment import JointAugmentation
-from semantic_inpaint.config import RunConfig, save_config
+from semantic_inpaint.config import ModelConfig, RunConfig, save_config
 from semantic_inpaint.core import composite
 from semantic_inpaint.io import (
     CHECKPOINT_FORMAT,
@@ -38,8 +38,8 @@ from semantic_inpaint.io import (
     remove_temporary_files,
     save_checkpoint,
 )
-from semantic_inpaint.losses import inpainting_loss, reconstruction_loss, weighted_sum
-from semantic_inpaint.model import BoostedGAN
+from semantic_inpaint.losses import inpainting_loss, weighted_sum
+from semantic_inpaint.model import BoostedGAN, Condition
 from semantic_inpaint.registry import Registry, get_registry
 from semantic_inpaint.training.distributed import setup_distributed
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
@@ -242,7 +242,8 @@ class Trainer:
 
     def load(self, path: Path) -> None:
         payload = load_checkpoint(path, map_location=self.device)
-        saved = json.loads(payload["config"])["model"]
+        # settings added to the library after the checkpoint was written take their defaults
+        saved = ModelConfig.model_validate(json.loads(payload["config"])["model"]).model_dump(mode="json")
         differences = describe_model_difference(saved, self.config.model.model_dump(mode="json"))
         if differences:
             raise ValueError(f"checkpoint: {path} was trained with a different model config: " + "; ".join(differences))
@@ -313,6 +314,22 @@ class Trainer:
         }
         return global_logits, matching_logits
 
+    @staticmethod
+    def _r1_penalty(
+        real: Tensor, global_logits: Tensor, matching_logits: dict[str, Tensor], weighted: list[tuple[str, Condition]]
+    ) -> Tensor:
+        """R1: ``E‖∇x D(x)‖²`` on the real images, for the global discriminator and, weighted by
+        their λ, each matching one (on its real, right-signal pairs); differentiable, so that
+        ``loss_d``'s backward trains the discriminators to be smooth around the data."""
+        batch = real.shape[0]
+        scores = [(1.0, global_logits[:batch])]
+        scores += [(condition.weight, matching_logits[name][:batch]) for name, condition in weighted]
+        penalty = real.new_zeros(())
+        for weight, logits in scores:
+            (gradient,) = torch.autograd.grad(logits.float().sum(), real, create_graph=True)
+            penalty = penalty + weight * gradient.float().pow(2).sum(dim=(1, 2, 3)).mean()
+        return penalty
+
     def train_step(self, image: Tensor) -> dict[str, Tensor]:
         """One D step then one G step on this process's batch ``(b, 3, H, W)`` in ``[-1, 1]``.
 
@@ -327,11 +344,13 @@ class Trainer:
         weighted = [(name, c) for name, c in model.condition_items() if c.weight != 0]
         with torch.no_grad():
             signals_input, signals_real, signals_wrong = self._signals(image, mask)
+        r1_gamma = self.config.model.r1_gamma
+        real = image.detach().requires_grad_(True) if r1_gamma > 0 else image
         with autocast(self.device, amp):
             prediction = self.generator(image, mask, signals_input)
             fake = composite(prediction, image, mask)
             global_logits, matching_logits = self._discriminator_logits(
-                image, fake.detach(), signals_real, signals_wrong
+                real, fake.detach(), signals_real, signals_wrong
             )
             d_global = loss.discriminator_loss(*global_logits.chunk(2))
             d_terms = [
@@ -339,6 +358,9 @@ class Trainer:
                 for name, condition in weighted
             ]
             loss_d = weighted_sum(d_global, d_terms)
+            if r1_gamma > 0:
+                penalty = self._r1_penalty(real, global_logits, matching_logits, weighted)
+                loss_d = loss_d + r1_gamma / 2 * penalty
         self.optimizer_d.zero_grad(set_to_none=True)
         self.scaler_d.scale(loss_d).backward()
         self.scaler_d.step(self.optimizer_d)
@@ -346,7 +368,7 @@ class Trainer:
 
         self._set_discriminators_trainable(False)  # the G step only needs gradients for G
         with autocast(self.device, amp):
-            reconstruction = reconstruction_loss(prediction.float(), image)
+            reconstruction = model.reconstruction(prediction.float(), image, mask)
             g_global = loss.generator_loss(model.discriminator(fake))
             g_terms = [
                 (condition.weight, loss.generator_loss(condition.discriminator(fake, signals_real[name])))
@@ -367,6 +389,8 @@ class Trainer:
             self.average.update(self.model.generator, decay)
 
         metrics = {"loss_d": loss_d, "loss_g": loss_g, "reconstruction": reconstruction, "adv_global": g_global}
+        if r1_gamma > 0:
+            metrics["r1"] = penalty
         for (name, _), (_, term) in zip(weighted, g_terms, strict=True):
             metrics[f"adv_{name}"] = term
         return {key: value.detach().float() for key, value in metrics.items()}
