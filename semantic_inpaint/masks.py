@@ -176,7 +176,8 @@ def draw_segments(start: Tensor, end: Tensor, radius: Tensor, active: Tensor, si
     plus its brush width (the generator knows both bounds).
 
     Args:
-        start, end: ``(B, N, K, 2)`` (x, y) end points in pixels: N strokes of K segments.
+        start: ``(B, N, K, 2)`` (x, y) first end of each segment, in pixels: N strokes of K segments.
+        end: ``(B, N, K, 2)`` (x, y) other end of each segment.
         radius: ``(B, N, K)`` half the brush width of each segment, in pixels.
         active: ``(B, N, K)`` bool, which segments are drawn.
         size: side of the masks.
