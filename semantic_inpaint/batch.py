@@ -14,7 +14,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from semantic_inpaint.data.folder import list_images
-from semantic_inpaint.inference import Inpainter
+from semantic_inpaint.inference import Inpainter, Strategy
 from semantic_inpaint.io import read_mask_image, read_rgb_image
 
 
@@ -59,10 +59,13 @@ def inpaint_folder(
     output: Path,
     *,
     mask_threshold: float | None = None,
+    strategy: Strategy = "resize",
     grid: bool = False,
     progress: bool = True,
 ) -> tuple[int, int]:
-    """Fill every image of ``images`` (recursively) with its mask; returns ``(written, skipped)``."""
+    """Fill every image of ``images`` (recursively) with its mask; returns ``(written, skipped)``.
+
+    ``mask_threshold`` and ``strategy`` are :meth:`Inpainter.inpaint`'s."""
     pairs = matched_masks(images, masks)
     written = skipped = 0
     for image_path, mask_path in tqdm(pairs.items(), disable=not progress, desc="inpaint", unit="image"):
@@ -72,7 +75,7 @@ def inpaint_folder(
             continue
         image = np.asarray(read_rgb_image(image_path))
         hole = read_mask_image(mask_path)
-        filled = inpainter.inpaint(image, hole, mask_threshold=mask_threshold)
+        filled = inpainter.inpaint(image, hole, mask_threshold=mask_threshold, strategy=strategy)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial.png")
         Image.fromarray(side_by_side(image, hole, filled) if grid else filled).save(partial)

@@ -87,12 +87,19 @@ def command_inpaint(args: argparse.Namespace) -> None:
         from semantic_inpaint.batch import inpaint_folder
 
         written, skipped = inpaint_folder(
-            inpainter, args.image, args.mask, args.out, mask_threshold=args.mask_threshold, grid=args.grid
+            inpainter,
+            args.image,
+            args.mask,
+            args.out,
+            mask_threshold=args.mask_threshold,
+            strategy=args.strategy,
+            grid=args.grid,
         )
         print(f"wrote {written} images to {args.out} ({skipped} already there, skipped)")
         return
     image = np.asarray(read_rgb_image(args.image))  # upright by its EXIF orientation
-    result = inpainter.inpaint(image, read_mask_image(args.mask), mask_threshold=args.mask_threshold)
+    hole = read_mask_image(args.mask)
+    result = inpainter.inpaint(image, hole, mask_threshold=args.mask_threshold, strategy=args.strategy)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(result).save(args.out)
     print(f"wrote {args.out}")
@@ -177,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inpaint.add_argument(
         "--out", type=Path, required=True, help="the filled image, or a folder (outputs that exist are skipped)"
+    )
+    inpaint.add_argument(
+        "--strategy",
+        choices=["resize", "crop"],
+        default="resize",
+        help="resize: the whole photo to the model's resolution; crop: a window around each hole, "
+        "filled at the photo's own scale (large photos)",
     )
     inpaint.add_argument("--grid", action="store_true", help="folders: write original | masked | filled strips")
     inpaint.add_argument(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 import torch
@@ -22,6 +22,7 @@ from torch import Tensor
 
 from semantic_inpaint.config import RunConfig
 from semantic_inpaint.core import composite
+from semantic_inpaint.hole_windows import HoleWindow, hole_windows
 from semantic_inpaint.inference_graph import InpaintingGraph
 from semantic_inpaint.io import (
     atomic_path,
@@ -38,6 +39,12 @@ from semantic_inpaint.validation import check_image, check_mask, check_tensor
 
 #: the range of a tensor image's values: ``(-1, 1)`` or ``(0, 1)``
 ValueRange = tuple[float, float]
+
+#: how a photo meets the model: ``resize`` the whole photo to its resolution, or ``crop`` a
+#: window around each hole region (see :mod:`semantic_inpaint.hole_windows`)
+Strategy = Literal["resize", "crop"]
+#: windows filled in one batch by the ``crop`` strategy (bounds the memory of many holes)
+WINDOWS_PER_BATCH = 16
 
 #: ``(top, bottom, left, right)``: rows ``top:bottom`` and columns ``left:right`` of an image
 Bounds = tuple[int, int, int, int]
@@ -352,41 +359,81 @@ class Inpainter:
         return composite(fill, image.to(fill.device, fill.dtype), mask.to(fill.device, fill.dtype))
 
     @torch.inference_mode()
-    def _inpaint_array(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    def _inpaint_array(self, image: np.ndarray, hole: np.ndarray, strategy: Strategy = "resize") -> np.ndarray:
         """``(H, W, 3)`` uint8 or ``[0, 1]`` float image, ``(H, W)`` float32 hole → the image filled.
 
-        Only the box around the hole is converted, resized and written: the rest of a large
-        photo is copied as it is.
+        Each window (the whole image for ``resize``, one per hole region for ``crop``) is
+        resized to the model's resolution; only the box around its hole is converted, resized
+        back and written, so the rest of a large photo is copied as it is.
         """
         pixels = image.copy()  # known pixels: the caller's exact values, no float round trip
         mask = torch.from_numpy(hole)[None, None]
         bounds = self._hole_bounds(mask)
         if bounds is None:
             return pixels
+        if strategy == "crop":
+            windows = hole_windows(hole > 0, self.resolution)
+        else:
+            windows = [HoleWindow.whole_image(*hole.shape, bounds)]
         side = self.resolution
-        prediction = self._prediction(_array_at_resolution(image, side), hole_at_resolution(mask, side))
-        top, bottom, left, right = bounds
-        window = _array_as_tensor(image[top:bottom, left:right])
-        region = self._composite_window(prediction, window, mask[..., top:bottom, left:right], image.shape[:2], bounds)
-        values = region[0].permute(1, 2, 0).cpu().numpy()
+        for first in range(0, len(windows), WINDOWS_PER_BATCH):
+            chunk = windows[first : first + WINDOWS_PER_BATCH]
+            crops = [(slice(w.top, w.top + w.height), slice(w.left, w.left + w.width)) for w in chunk]
+            prediction = self._prediction(
+                torch.cat([_array_at_resolution(image[crop], side) for crop in crops]),
+                torch.cat([hole_at_resolution(mask[(..., *crop)], side) for crop in crops]),
+            )
+            for index, window in enumerate(chunk):
+                self._write_window(pixels, image, hole, window, prediction[index : index + 1])
+        return pixels
+
+    def _write_window(
+        self, pixels: np.ndarray, image: np.ndarray, hole: np.ndarray, window: HoleWindow, prediction: Tensor
+    ) -> None:
+        """Composite one window's prediction into the hole pixels of its region, in place."""
+        top, bottom, left, right = window.region
+        local = (top - window.top, bottom - window.top, left - window.left, right - window.left)
+        region_mask = torch.from_numpy(hole[top:bottom, left:right])[None, None]
+        filled = self._composite_window(
+            prediction,
+            _array_as_tensor(image[top:bottom, left:right]),
+            region_mask,
+            (window.height, window.width),
+            local,
+        )
+        values = filled[0].permute(1, 2, 0).cpu().numpy()
         if image.dtype == np.uint8:
             values = np.clip(np.round((values + 1) * 127.5), 0, 255).astype(np.uint8)
         else:
             values = np.clip((values + 1) / 2, 0, 1).astype(image.dtype)
-        np.copyto(pixels[top:bottom, left:right], values, where=hole[top:bottom, left:right, None] > 0)
-        return pixels
+        np.copyto(pixels[top:bottom, left:right], values, where=window.owned(hole > 0)[..., None])
 
     @overload
     def inpaint(
         self, image: Tensor, mask: Tensor, *, value_range: ValueRange = (-1, 1), mask_threshold: float | None = None
     ) -> Tensor: ...
     @overload
-    def inpaint(self, image: np.ndarray, mask: np.ndarray, *, mask_threshold: float | None = None) -> np.ndarray: ...
+    def inpaint(
+        self, image: np.ndarray, mask: np.ndarray, *, mask_threshold: float | None = None, strategy: Strategy = "resize"
+    ) -> np.ndarray: ...
     @overload
-    def inpaint(self, image: Image.Image, mask: Image.Image, *, mask_threshold: float | None = None) -> Image.Image: ...
+    def inpaint(
+        self,
+        image: Image.Image,
+        mask: Image.Image,
+        *,
+        mask_threshold: float | None = None,
+        strategy: Strategy = "resize",
+    ) -> Image.Image: ...
 
     def inpaint(
-        self, image: Any, mask: Any, *, value_range: ValueRange = (-1, 1), mask_threshold: float | None = None
+        self,
+        image: Any,
+        mask: Any,
+        *,
+        value_range: ValueRange = (-1, 1),
+        mask_threshold: float | None = None,
+        strategy: Strategy = "resize",
     ) -> Any:
         """Fill the hole of ``image`` marked by ``mask``; returns the same type as ``image``.
 
@@ -405,11 +452,22 @@ class Inpainter:
                 ``[0, 1)`` turns a soft-edged or JPEG mask into a hole wherever its value is
                 above that share of full scale (255 for uint8 and PIL, 1 for float arrays
                 and tensors).
+            strategy: for photos (PIL, numpy): ``resize`` the whole photo to the model's
+                resolution (a hole in a large photo is filled from a thumbnail), or ``crop``
+                a window about twice the size of each separate hole region (at least the
+                model's resolution) and fill each at the photo's own scale. Tensors, batches
+                of training-size images, are resized.
         """
         check_mask_threshold(mask_threshold)
+        if strategy not in ("resize", "crop"):
+            raise ValueError(f"strategy: expected 'resize' or 'crop', received {strategy!r}")
         if isinstance(image, Tensor):
             if not isinstance(mask, Tensor):
                 raise TypeError(f"mask: expected a tensor like the image, received {type(mask).__name__}")
+            if strategy != "resize":
+                raise ValueError(
+                    f"strategy: {strategy!r} works on photos (PIL images, numpy arrays); tensors are resized"
+                )
             if image.ndim == 3:
                 return self.inpaint(image[None], mask[None], value_range=value_range, mask_threshold=mask_threshold)[0]
             if mask_threshold is not None:
@@ -432,8 +490,10 @@ class Inpainter:
             if not isinstance(mask, Image.Image):
                 raise TypeError(f"mask: expected a PIL image like the image, received {type(mask).__name__}")
             return Image.fromarray(
-                self.inpaint(np.asarray(upright_rgb(image)), upright_hole(mask), mask_threshold=mask_threshold)
+                self.inpaint(
+                    np.asarray(upright_rgb(image)), upright_hole(mask), mask_threshold=mask_threshold, strategy=strategy
+                )
             )
         if not isinstance(image, np.ndarray):
             raise TypeError(f"image: expected a PIL image, numpy array or tensor, received {type(image).__name__}")
-        return self._inpaint_array(image, _checked_arrays(image, mask, mask_threshold))
+        return self._inpaint_array(image, _checked_arrays(image, mask, mask_threshold), strategy)
