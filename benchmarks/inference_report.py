@@ -96,7 +96,19 @@ def strategies_section(results: dict) -> str:
         f"ratio is {results['original_detail_ratio']:.2f}). A 64 px model fills a 192 px window at a third "
         "of the photo's scale, so `crop` is sharper than `resize` but still softer than the photo.\n\n"
         "| strategy | detail ratio | ms | known pixels bit-identical |\n"
-        "|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        "|---|---|---|---|\n" + "\n".join(rows) + "\n" + large_photo_line(results.get("large_photo"))
+    )
+
+
+def large_photo_line(large: dict | None) -> str:
+    if large is None:
+        return ""
+    height, width = large["photo"]
+    return (
+        f"\nOn a {width} × {height} photo with {large['holes']} holes, `crop` takes {large['seconds']:.2f} s and "
+        f"the process peaks at {large['peak_resident_mib']:.0f} MiB resident "
+        f"({large['resident_before_mib']:.0f} MiB before the call: Python, torch, the model and the photo); "
+        f"known pixels bit-identical: {large['known_pixels_identical']}.\n"
     )
 
 
