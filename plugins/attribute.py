@@ -94,6 +94,7 @@ class AttributeEmbedder(SemanticEmbedder):
             },
         )
         self.backbone = backbone
+        self.names = attribute_names
         if backbone == "resnet18":
             self.network = resnet18(num_attributes, imagenet_weights)
             self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)

@@ -112,6 +112,7 @@ class SegmentationEmbedder(SemanticEmbedder):
                 "class_names": class_names,
             },
         )
+        self.names = class_names
         self.network = LRASPP(num_classes) if backbone == "lraspp" else UNet(num_classes, width, depth)
         if weights is not None:
             self.load_pretrained(weights)

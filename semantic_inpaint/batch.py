@@ -7,6 +7,7 @@ stopped. With ``grid=True`` each output is the strip original | masked | filled 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -60,12 +61,14 @@ def inpaint_folder(
     *,
     mask_threshold: float | None = None,
     strategy: Strategy = "resize",
+    attributes: Mapping[str | int, float] | None = None,
     grid: bool = False,
     progress: bool = True,
 ) -> tuple[int, int]:
     """Fill every image of ``images`` (recursively) with its mask; returns ``(written, skipped)``.
 
-    ``mask_threshold`` and ``strategy`` are :meth:`Inpainter.inpaint`'s."""
+    ``mask_threshold``, ``strategy`` and ``attributes`` are :meth:`Inpainter.inpaint`'s (a part
+    map belongs to one photo, so folders take none)."""
     pairs = matched_masks(images, masks)
     written = skipped = 0
     for image_path, mask_path in tqdm(pairs.items(), disable=not progress, desc="inpaint", unit="image"):
@@ -75,7 +78,7 @@ def inpaint_folder(
             continue
         image = np.asarray(read_rgb_image(image_path))
         hole = read_mask_image(mask_path)
-        filled = inpainter.inpaint(image, hole, mask_threshold=mask_threshold, strategy=strategy)
+        filled = inpainter.inpaint(image, hole, mask_threshold=mask_threshold, strategy=strategy, attributes=attributes)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial.png")
         Image.fromarray(side_by_side(image, hole, filled) if grid else filled).save(partial)

@@ -79,13 +79,34 @@ def load_inpainter(args: argparse.Namespace, device: str, compile: bool = False)
     return Inpainter.from_checkpoint(args.checkpoint, device=device, compile=compile)
 
 
+def attribute_requests(settings: list[str]) -> dict[str, float]:
+    """``["Smiling=1", "Male=0"]`` → ``{"Smiling": 1.0, "Male": 0.0}``."""
+    requests = {}
+    for setting in settings:
+        name, equals, value = setting.partition("=")
+        try:
+            requests[name.strip()] = float(value)
+        except ValueError:
+            equals = ""
+        if not equals or not name.strip():
+            raise ValueError(f"--set: expected NAME=VALUE with a number VALUE in [0, 1], received {setting!r}")
+    return requests
+
+
 def command_inpaint(args: argparse.Namespace) -> None:
     from semantic_inpaint.io import read_mask_image, read_rgb_image
 
     inpainter = load_inpainter(args, args.device, compile=args.compile)
+    requests = {
+        "attributes": attribute_requests(args.set) or None,
+        "parts": Image.open(args.parts) if args.parts is not None else None,
+        "parts_where": args.parts_where,
+    }
     if args.image.is_dir():
         from semantic_inpaint.batch import inpaint_folder
 
+        if args.parts is not None:
+            raise ValueError("--parts: a part map belongs to one photo; a folder takes --set only")
         written, skipped = inpaint_folder(
             inpainter,
             args.image,
@@ -93,13 +114,14 @@ def command_inpaint(args: argparse.Namespace) -> None:
             args.out,
             mask_threshold=args.mask_threshold,
             strategy=args.strategy,
+            attributes=requests["attributes"],
             grid=args.grid,
         )
         print(f"wrote {written} images to {args.out} ({skipped} already there, skipped)")
         return
     image = np.asarray(read_rgb_image(args.image))  # upright by its EXIF orientation
     hole = read_mask_image(args.mask)
-    result = inpainter.inpaint(image, hole, mask_threshold=args.mask_threshold, strategy=args.strategy)
+    result = inpainter.inpaint(image, hole, mask_threshold=args.mask_threshold, strategy=args.strategy, **requests)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(result).save(args.out)
     print(f"wrote {args.out}")
@@ -184,6 +206,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inpaint.add_argument(
         "--out", type=Path, required=True, help="the filled image, or a folder (outputs that exist are skipped)"
+    )
+    inpaint.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set an attribute instead of the predicted one, e.g. --set Smiling=1 --set Eyeglasses=1 "
+        "(names: semantic-inpaint models --card NAME)",
+    )
+    inpaint.add_argument(
+        "--parts", type=Path, help="a part map to fill by: palette or greyscale PNG of class ids, 255 = keep predicted"
+    )
+    inpaint.add_argument(
+        "--parts-where",
+        choices=["hole", "everywhere"],
+        default="hole",
+        help="use the painted parts inside the hole only (default) or everywhere",
     )
     inpaint.add_argument(
         "--strategy",

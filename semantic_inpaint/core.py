@@ -17,12 +17,17 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from semantic_inpaint.io import load_weights, save_weights
 from semantic_inpaint.validation import check_image, check_mask, check_signal
 
 SignalKind = Literal["vector", "map"]
+#: where a user's map overrides the predicted one: inside the hole only, or everywhere
+OverrideWhere = Literal["hole", "everywhere"]
+#: in a user's label map, this label keeps the predicted signal (an unpainted pixel)
+KEEP_LABEL = 255
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,73 @@ class SemanticEmbedder(nn.Module, ABC):
         check_image(image, "image")
         return self.activate(self.logits(image))
 
+    #: names of the N vector entries or C map classes, where the embedder knows them
+    names: list[str] | None = None
+
+    def override(self, signal: Tensor, request: Any, hole: Tensor, where: OverrideWhere = "hole") -> Tensor:
+        """The signal with a user's request in place of the prediction: how a user steers a fill.
+
+        Vectors: ``request`` maps entries, by name (:attr:`names`) or index, to values in
+        ``[0, 1]``; the other entries keep their predicted values. Maps: ``request`` is a
+        ``(B, H, W)`` int label map at the signal's size; each label becomes a one-hot class
+        (label :data:`KEEP_LABEL` keeps the prediction there), applied inside the hole only
+        (``where="hole"``) or everywhere. Plugins may override this for other kinds of request.
+
+        Args:
+            signal: the predicted signal, ``(B, N)`` or ``(B, C, H, W)``.
+            request: what the user asks for (see above).
+            hole: ``(B, 1, H, W)`` in ``{0, 1}`` at the signal's size (maps only).
+            where: ``"hole"`` or ``"everywhere"`` (maps only).
+
+        Examples:
+            >>> class Colour(SemanticEmbedder):
+            ...     kind, target_key, names = "vector", "colour", ["red", "green"]
+            ...     def logits(self, image): return image.mean(dim=(2, 3))[:, :2]
+            ...     def activate(self, logits): return logits.sigmoid()
+            ...     def pretrain_loss(self, image, target): return (self.logits(image) - target).square().mean()
+            >>> Colour("colour", 2).override(torch.full((1, 2), 0.5), {"green": 1.0}, None)
+            tensor([[0.5000, 1.0000]])
+        """
+        if self.kind == "vector":
+            return self._override_vector(signal, request)
+        return self._override_map(signal, request, hole, where)
+
+    def _override_vector(self, signal: Tensor, request: Any) -> Tensor:
+        if not isinstance(request, Mapping):
+            raise TypeError(f"{self.name}: expected a mapping of names to values, received {type(request).__name__}")
+        result = signal.clone()
+        for key, value in request.items():
+            index = self._entry_index(key)
+            if not 0 <= float(value) <= 1:
+                raise ValueError(f"{self.name}[{key!r}]: expected a value in [0, 1], received {value!r}")
+            result[:, index] = float(value)
+        return result
+
+    def _entry_index(self, key: str | int) -> int:
+        if isinstance(key, int) and not isinstance(key, bool) and 0 <= key < self.channels:
+            return key
+        if isinstance(key, str) and self.names is not None and key in self.names:
+            return self.names.index(key)
+        valid = self.names if self.names is not None else f"indices 0..{self.channels - 1}"
+        raise ValueError(f"{self.name}: unknown entry {key!r}; valid entries: {valid}")
+
+    def _override_map(self, signal: Tensor, request: Any, hole: Tensor, where: OverrideWhere) -> Tensor:
+        if not isinstance(request, Tensor) or request.dtype != torch.long or request.shape[1:] != signal.shape[2:]:
+            shape = tuple(request.shape) if isinstance(request, Tensor) else type(request).__name__
+            raise ValueError(
+                f"{self.name}: expected a (B, {signal.shape[2]}, {signal.shape[3]}) int64 label map, received {shape}"
+            )
+        painted = request != KEEP_LABEL
+        bad = painted & ((request < 0) | (request >= self.channels))
+        if bad.any():
+            raise ValueError(
+                f"{self.name}: expected labels in 0..{self.channels - 1} (or {KEEP_LABEL}: keep the prediction), "
+                f"received {sorted(request[bad].unique().tolist())[:8]}"
+            )
+        one_hot = F.one_hot(request.clamp(0, self.channels - 1), self.channels).permute(0, 3, 1, 2).to(signal.dtype)
+        chosen = painted[:, None] if where == "everywhere" else painted[:, None] & (hole > 0)
+        return torch.where(chosen, one_hot, signal)
+
     def mismatched(self, signal: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """A *wrong* signal for each sample, for the matching-aware negatives.
 
@@ -143,6 +215,29 @@ class SemanticEmbedder(nn.Module, ABC):
             )
         offset = int(torch.randint(1, batch, (), generator=generator))
         return signal.roll(offset, dims=0)
+
+
+def apply_overrides(
+    embedders: Mapping[str, SemanticEmbedder],
+    signals: dict[str, Tensor],
+    overrides: Mapping[str, Any],
+    hole: Tensor,
+    where: OverrideWhere = "hole",
+) -> dict[str, Tensor]:
+    """``signals`` with each requested override applied by its own embedder (:meth:`SemanticEmbedder.override`).
+
+    Raises:
+        ValueError: a request names a condition the model does not have.
+    """
+    unknown = sorted(set(overrides) - set(embedders))
+    if unknown:
+        raise ValueError(f"overrides: this model has no condition {unknown}; its conditions: {sorted(embedders)}")
+    if where not in ("hole", "everywhere"):
+        raise ValueError(f"where: expected 'hole' or 'everywhere', received {where!r}")
+    return {
+        name: embedders[name].override(signal, overrides[name], hole, where) if name in overrides else signal
+        for name, signal in signals.items()
+    }
 
 
 class InpaintGenerator(nn.Module, ABC):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 import torch
@@ -21,7 +22,7 @@ from PIL import Image
 from torch import Tensor
 
 from semantic_inpaint.config import RunConfig
-from semantic_inpaint.core import composite
+from semantic_inpaint.core import OverrideWhere, composite
 from semantic_inpaint.hole_windows import HoleWindow, hole_windows
 from semantic_inpaint.inference_graph import InpaintingGraph
 from semantic_inpaint.io import (
@@ -198,6 +199,46 @@ def hole_at_resolution(mask: Tensor, side: int) -> Tensor:
     return (F.adaptive_max_pool2d(mask, (side, side)) > 0).to(mask.dtype)
 
 
+class Requests(NamedTuple):
+    """Signals a user sets in place of the predicted ones, by condition name (see :meth:`Inpainter.requests`).
+
+    Vector requests are mappings; map requests are ``(B, H, W)`` int64 label maps at the image's size.
+    """
+
+    signals: dict[str, Any]
+    where: OverrideWhere
+
+
+def label_map(request: Any, size: tuple[int, int], name: str) -> Tensor:
+    """A user's part map as ``(B, H, W)`` int64 class ids: a PIL image (palette or greyscale),
+    an ``(H, W)`` int array, or an ``(H, W)`` / ``(B, H, W)`` int tensor, the image's size."""
+    if isinstance(request, Image.Image):
+        if request.mode not in ("P", "L", "I", "I;16"):
+            raise ValueError(
+                f"{name}: expected a palette or greyscale image of class ids, received mode {request.mode}"
+            )
+        request = np.asarray(request)
+    if isinstance(request, np.ndarray):
+        if not np.issubdtype(request.dtype, np.integer):
+            raise TypeError(f"{name}: expected an integer array of class ids, received dtype {request.dtype}")
+        request = torch.from_numpy(request.astype(np.int64))
+    if not isinstance(request, Tensor) or request.is_floating_point() or request.ndim not in (2, 3):
+        received = f"{type(request).__name__} {tuple(getattr(request, 'shape', ()))}"
+        raise TypeError(f"{name}: expected a label map (PIL image, int array or int tensor), received {received}")
+    labels = request.long()
+    labels = labels[None] if labels.ndim == 2 else labels
+    if tuple(labels.shape[-2:]) != tuple(size):
+        raise ValueError(f"{name}: expected the image's size {tuple(size)}, received {tuple(labels.shape[-2:])}")
+    return labels
+
+
+def resize_labels(labels: Tensor, side: int) -> Tensor:
+    """``(B, H, W)`` int64 labels → ``(B, side, side)``, nearest neighbour (class ids are not blended)."""
+    if tuple(labels.shape[-2:]) == (side, side):
+        return labels
+    return F.interpolate(labels[:, None].float(), size=(side, side), mode="nearest-exact")[:, 0].long()
+
+
 def hole_bounds(mask: Tensor) -> Bounds | None:
     """The smallest box holding every hole pixel of a ``(B, 1, H, W)`` mask, or ``None`` if it has none.
 
@@ -318,8 +359,11 @@ class Inpainter:
         return cls(model, resolve_device(device), compile=compile)
 
     @torch.inference_mode()
-    def inpaint_tensor(self, image: Tensor, mask: Tensor) -> Tensor:
-        """``(B, 3, H, W)`` in ``[-1, 1]`` and ``(B, 1, H, W)`` in ``{0, 1}`` → ``(B, 3, H, W)``."""
+    def inpaint_tensor(self, image: Tensor, mask: Tensor, requests: Requests | None = None) -> Tensor:
+        """``(B, 3, H, W)`` in ``[-1, 1]`` and ``(B, 1, H, W)`` in ``{0, 1}`` → ``(B, 3, H, W)``.
+
+        ``requests`` come from :meth:`requests` (signals a user sets in place of the predicted ones).
+        """
         check_image(image, "image")
         check_mask(mask, "mask", like=image)
         result = image.clone()
@@ -328,7 +372,9 @@ class Inpainter:
             return result
         image_in, mask_in = image.to(self.device).float(), mask.to(self.device).float()
         side = self.resolution
-        prediction = self._prediction(resize_to(image_in, side), hole_at_resolution(mask_in, side))
+        whole = (slice(None), slice(None))
+        overrides = self._requests_at(requests, [whole], side, image.shape[0])
+        prediction = self._prediction(resize_to(image_in, side), hole_at_resolution(mask_in, side), overrides)
         window = (..., slice(bounds[0], bounds[1]), slice(bounds[2], bounds[3]))
         region = self._composite_window(prediction, image_in[window], mask_in[window], image.shape[-2:], bounds)
         result[window] = region.to(image.device, image.dtype)
@@ -341,10 +387,69 @@ class Inpainter:
             warnings.warn("mask: no pixel is marked as missing (white); the image comes back unchanged", stacklevel=4)
         return bounds
 
-    def _prediction(self, image: Tensor, mask: Tensor) -> Tensor:
+    def _prediction(self, image: Tensor, mask: Tensor, overrides: dict[str, Any] | None = None) -> Tensor:
         """The generator's output for an image and hole already at the model's resolution."""
         image = image.to(self.device).clamp(-1, 1).contiguous(memory_format=torch.channels_last)
-        return self._predict(image, mask.to(self.device).contiguous(memory_format=torch.channels_last))
+        mask = mask.to(self.device).contiguous(memory_format=torch.channels_last)
+        if not overrides:
+            return self._predict(image, mask)
+        return self._predict(image, mask, overrides["signals"], overrides["where"])
+
+    def requests(
+        self,
+        size: tuple[int, int],
+        *,
+        attributes: Mapping[str | int, float] | None = None,
+        parts: Any = None,
+        parts_where: OverrideWhere = "hole",
+        signals: Mapping[str, Any] | None = None,
+    ) -> Requests | None:
+        """What a user asks of the fill, checked against the model: ``None`` when nothing is asked.
+
+        Args:
+            size: ``(H, W)`` of the image the requests are for.
+            attributes: ``{name: value in [0, 1]}`` for the ``attribute`` condition (names from
+                its embedder's ``attribute_names``), e.g. ``{"Smiling": 1.0}``.
+            parts: a label map for the ``segmentation`` condition, the image's size: a PIL
+                image (palette or greyscale: pixel values are class ids), an int array
+                ``(H, W)`` or a tensor ``(H, W)`` / ``(B, H, W)``; 255 keeps the predicted parts.
+            parts_where: apply painted parts inside the hole only (``"hole"``) or everywhere.
+            signals: requests for any condition by name (plugin signals included), in the
+                same forms: a mapping for a vector, a label map for a map.
+        """
+        wanted = dict(signals or {})
+        for name, request in (("attribute", attributes), ("segmentation", parts)):
+            if request is not None:
+                wanted[name] = request
+        if not wanted:
+            return None
+        embedders = dict(self.graph.embedders.items())
+        unknown = sorted(set(wanted) - set(embedders))
+        if unknown:
+            raise ValueError(f"signals: this model has no condition {unknown}; its conditions: {sorted(embedders)}")
+        if parts_where not in ("hole", "everywhere"):
+            raise ValueError(f"parts_where: expected 'hole' or 'everywhere', received {parts_where!r}")
+        checked = {
+            name: label_map(request, size, name) if embedders[name].kind == "map" else request
+            for name, request in wanted.items()
+        }
+        return Requests(checked, parts_where)
+
+    def _requests_at(
+        self, requests: Requests | None, crops: list[tuple[slice, slice]], side: int, batch: int
+    ) -> dict[str, Any] | None:
+        """The requests for a batch of windows at the model's resolution: label maps cropped and
+        resized (nearest), one row per window (or per image for a tensor batch)."""
+        if requests is None:
+            return None
+        signals = {}
+        for name, request in requests.signals.items():
+            if isinstance(request, Tensor):
+                rows = [resize_labels(request[(..., *crop)], side) for crop in crops]
+                signals[name] = torch.cat(rows).expand(batch, -1, -1).to(self.device)
+            else:
+                signals[name] = request
+        return {"signals": signals, "where": requests.where}
 
     def _composite_window(
         self, prediction: Tensor, image: Tensor, mask: Tensor, size: tuple[int, int], bounds: Bounds
@@ -359,7 +464,9 @@ class Inpainter:
         return composite(fill, image.to(fill.device, fill.dtype), mask.to(fill.device, fill.dtype))
 
     @torch.inference_mode()
-    def _inpaint_array(self, image: np.ndarray, hole: np.ndarray, strategy: Strategy = "resize") -> np.ndarray:
+    def _inpaint_array(
+        self, image: np.ndarray, hole: np.ndarray, strategy: Strategy = "resize", requests: Requests | None = None
+    ) -> np.ndarray:
         """``(H, W, 3)`` uint8 or ``[0, 1]`` float image, ``(H, W)`` float32 hole → the image filled.
 
         Each window (the whole image for ``resize``, one per hole region for ``crop``) is
@@ -382,6 +489,7 @@ class Inpainter:
             prediction = self._prediction(
                 torch.cat([_array_at_resolution(image[crop], side) for crop in crops]),
                 torch.cat([hole_at_resolution(mask[(..., *crop)], side) for crop in crops]),
+                self._requests_at(requests, crops, side, len(crops)),
             )
             for index, window in enumerate(chunk):
                 self._write_window(pixels, image, hole, window, prediction[index : index + 1])
@@ -434,6 +542,10 @@ class Inpainter:
         value_range: ValueRange = (-1, 1),
         mask_threshold: float | None = None,
         strategy: Strategy = "resize",
+        attributes: Mapping[str | int, float] | None = None,
+        parts: Any = None,
+        parts_where: OverrideWhere = "hole",
+        signals: Mapping[str, Any] | None = None,
     ) -> Any:
         """Fill the hole of ``image`` marked by ``mask``; returns the same type as ``image``.
 
@@ -457,10 +569,21 @@ class Inpainter:
                 a window about twice the size of each separate hole region (at least the
                 model's resolution) and fill each at the photo's own scale. Tensors, batches
                 of training-size images, are resized.
+            attributes: set attributes instead of the predicted ones, e.g. ``{"Smiling": 1.0,
+                "Eyeglasses": 1.0}`` (names: the attribute embedder's ``attribute_names``).
+            parts: a part map to fill by instead of the predicted one, the image's size (PIL
+                palette / greyscale image, int array or int tensor of class ids; 255 keeps the
+                prediction there).
+            parts_where: ``"hole"`` (default) uses the painted parts inside the hole only,
+                ``"everywhere"`` everywhere.
+            signals: the same for any condition by name, plugin signals included.
+
+        The requests steer the fill only as far as the model learnt to follow its signals.
         """
         check_mask_threshold(mask_threshold)
         if strategy not in ("resize", "crop"):
             raise ValueError(f"strategy: expected 'resize' or 'crop', received {strategy!r}")
+        asked = {"attributes": attributes, "parts": parts, "parts_where": parts_where, "signals": signals}
         if isinstance(image, Tensor):
             if not isinstance(mask, Tensor):
                 raise TypeError(f"mask: expected a tensor like the image, received {type(mask).__name__}")
@@ -468,32 +591,45 @@ class Inpainter:
                 raise ValueError(
                     f"strategy: {strategy!r} works on photos (PIL images, numpy arrays); tensors are resized"
                 )
+            requests = self.requests(tuple(image.shape[-2:]), **asked)
             if image.ndim == 3:
-                return self.inpaint(image[None], mask[None], value_range=value_range, mask_threshold=mask_threshold)[0]
-            if mask_threshold is not None:
-                check_tensor(mask, "mask")
-                if mask.numel() and (mask.min() < 0 or mask.max() > 1):
-                    raise ValueError(f"mask: expected values in [0, 1], received [{mask.min():.4g}, {mask.max():.4g}]")
-                mask = (mask > mask_threshold).to(image.dtype if image.is_floating_point() else torch.float32)
-            if tuple(value_range) == (0, 1):  # known pixels come back as given, not through a round trip
-                return composite(self.inpaint_tensor(image * 2 - 1, mask).add(1).div(2), image, mask)
-            if tuple(value_range) != (-1, 1):
-                raise ValueError(f"value_range: expected (-1, 1) or (0, 1), received {tuple(value_range)}")
-            if image.numel() and image.min() >= 0:
-                warnings.warn(
-                    "image: no value is negative, so this looks like a [0, 1] image read as [-1, 1]; "
-                    "pass value_range=(0, 1) if that is its range",
-                    stacklevel=2,
-                )
-            return self.inpaint_tensor(image, mask)
+                return self._inpaint_tensor_input(image[None], mask[None], value_range, mask_threshold, requests)[0]
+            return self._inpaint_tensor_input(image, mask, value_range, mask_threshold, requests)
         if isinstance(image, Image.Image):
             if not isinstance(mask, Image.Image):
                 raise TypeError(f"mask: expected a PIL image like the image, received {type(mask).__name__}")
-            return Image.fromarray(
-                self.inpaint(
-                    np.asarray(upright_rgb(image)), upright_hole(mask), mask_threshold=mask_threshold, strategy=strategy
-                )
+            upright = np.asarray(upright_rgb(image))
+            filled = self.inpaint(
+                upright, upright_hole(mask), mask_threshold=mask_threshold, strategy=strategy, **asked
             )
+            return Image.fromarray(filled)
         if not isinstance(image, np.ndarray):
             raise TypeError(f"image: expected a PIL image, numpy array or tensor, received {type(image).__name__}")
-        return self._inpaint_array(image, _checked_arrays(image, mask, mask_threshold), strategy)
+        hole = _checked_arrays(image, mask, mask_threshold)
+        return self._inpaint_array(image, hole, strategy, self.requests(image.shape[:2], **asked))
+
+    def _inpaint_tensor_input(
+        self,
+        image: Tensor,
+        mask: Tensor,
+        value_range: ValueRange,
+        mask_threshold: float | None,
+        requests: Requests | None,
+    ) -> Tensor:
+        """:meth:`inpaint` for a ``(B, 3, H, W)`` tensor in ``value_range``."""
+        if mask_threshold is not None:
+            check_tensor(mask, "mask")
+            if mask.numel() and (mask.min() < 0 or mask.max() > 1):
+                raise ValueError(f"mask: expected values in [0, 1], received [{mask.min():.4g}, {mask.max():.4g}]")
+            mask = (mask > mask_threshold).to(image.dtype if image.is_floating_point() else torch.float32)
+        if tuple(value_range) == (0, 1):  # known pixels come back as given, not through a round trip
+            return composite(self.inpaint_tensor(image * 2 - 1, mask, requests).add(1).div(2), image, mask)
+        if tuple(value_range) != (-1, 1):
+            raise ValueError(f"value_range: expected (-1, 1) or (0, 1), received {tuple(value_range)}")
+        if image.numel() and image.min() >= 0:
+            warnings.warn(
+                "image: no value is negative, so this looks like a [0, 1] image read as [-1, 1]; "
+                "pass value_range=(0, 1) if that is its range",
+                stacklevel=3,
+            )
+        return self.inpaint_tensor(image, mask, requests)

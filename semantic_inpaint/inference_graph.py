@@ -7,11 +7,13 @@ fast copy: BatchNorm folded, channels-last) and what ONNX and TorchScript files 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from semantic_inpaint.core import composite
+from semantic_inpaint.core import OverrideWhere, apply_overrides, composite
 from semantic_inpaint.folding import fold_batchnorm
 from semantic_inpaint.model import BoostedGAN, conditions_summary
 
@@ -44,11 +46,16 @@ class InpaintingGraph(nn.Module):
         self.conditions = conditions_summary(model.config)
         self.eval()
 
-    def predict(self, image: Tensor, mask: Tensor) -> Tensor:
+    def predict(
+        self, image: Tensor, mask: Tensor, overrides: Mapping[str, Any] | None = None, where: OverrideWhere = "hole"
+    ) -> Tensor:
         """The generator's raw output ``z = G(x, Ws(x), Wa(x))`` with ``x = image·(1-mask)``
-        (what :meth:`BoostedGAN.generate` computes, without its input checks)."""
+        (what :meth:`BoostedGAN.generate` computes, without its input checks), with a user's
+        ``overrides`` of the predicted signals applied (see :meth:`SemanticEmbedder.override`)."""
         masked = image * (1 - mask)
         conditions = {name: embedder(masked) for name, embedder in self.embedders.items()}
+        if overrides:
+            conditions = apply_overrides(dict(self.embedders.items()), conditions, overrides, mask, where)
         return self.generator.predict(masked, mask, conditions)
 
     def forward(self, image: Tensor, mask: Tensor) -> Tensor:

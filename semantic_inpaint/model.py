@@ -7,6 +7,7 @@ the plain GL-style inpainter used as the ablation baseline.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -16,7 +17,9 @@ from semantic_inpaint.config import ComponentConfig, ConditionConfig, ModelConfi
 from semantic_inpaint.core import (
     ConditionalDiscriminator,
     InpaintGenerator,
+    OverrideWhere,
     SemanticEmbedder,
+    apply_overrides,
     composite,
 )
 from semantic_inpaint.io import is_safetensors, read_weights_metadata
@@ -193,18 +196,37 @@ class BoostedGAN(nn.Module):
         """Every embedder's signal for ``image`` ``(B, 3, H, W)`` in ``[-1, 1]``."""
         return {name: condition.embedder(image) for name, condition in self.condition_items()}
 
-    def generate(self, image: Tensor, mask: Tensor, generator: nn.Module | None = None) -> Tensor:
+    def generate(
+        self,
+        image: Tensor,
+        mask: Tensor,
+        generator: nn.Module | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        where: OverrideWhere = "hole",
+    ) -> Tensor:
         """Raw generator output ``z = G(x, Ws(x), Wa(x))`` with ``x = image·(1-mask)``.
 
         The embedders see the masked image ``x`` (holes filled with zeros), as in the paper.
         ``generator`` replaces the model's own for this call (the trainer's weight average).
+        ``overrides`` replaces predicted signals with a user's requests, by condition name
+        (see :meth:`SemanticEmbedder.override`; maps inside the hole or ``where="everywhere"``).
         """
         conditions = self.embed(image * (1 - mask))
+        if overrides:
+            embedders = {name: condition.embedder for name, condition in self.condition_items()}
+            conditions = apply_overrides(embedders, conditions, overrides, mask, where)
         return (generator or self.generator)(image, mask, conditions)
 
-    def inpaint(self, image: Tensor, mask: Tensor, generator: nn.Module | None = None) -> Tensor:
+    def inpaint(
+        self,
+        image: Tensor,
+        mask: Tensor,
+        generator: nn.Module | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        where: OverrideWhere = "hole",
+    ) -> Tensor:
         """Generator output composited into the known pixels: ``z·m + image·(1-m)``."""
-        return composite(self.generate(image, mask, generator), image, mask)
+        return composite(self.generate(image, mask, generator, overrides, where), image, mask)
 
     def forward(self, image: Tensor, mask: Tensor) -> Tensor:
         return self.inpaint(image, mask)

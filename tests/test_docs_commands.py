@@ -61,6 +61,9 @@ def reader_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (folder / subfolder).mkdir()
         picture.save(folder / subfolder / "portrait.png")
     hole.filter(ImageFilter.GaussianBlur(2)).save(folder / "soft.jpg", quality=80)  # soft-edged, as JPEG
+    parts = np.full((96, 96), 255, np.uint8)  # a painted part map: lips in the hole, the rest unpainted
+    parts[50:58, 36:60] = 7
+    Image.fromarray(parts).save(folder / "parts.png")
     pretraining = {
         "embedder": {"name": "attribute", "options": {"num_attributes": 6, "width": 4}},
         "data": {"name": "synthetic_faces", "options": {"length": 16}},
