@@ -38,6 +38,7 @@ from semantic_inpaint.evaluation import (
 )
 from semantic_inpaint.fid import InceptionFeatures
 from semantic_inpaint.inference import Inpainter
+from semantic_inpaint.io import load_checkpoint
 from semantic_inpaint.judge import Judge, judge_pixels
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.statistics import estimate, mean_statistic, resample_weights
@@ -46,11 +47,19 @@ CLASSICAL = {"telea": "INPAINT_TELEA", "navier_stokes": "INPAINT_NS"}
 
 
 def trained_models(config: EvaluationConfig) -> dict[str, Path]:
+    """The checkpoints named in the config and the last checkpoint of every *finished* run under
+    ``gan_runs`` (a run still training, or interrupted, is left out and named)."""
     checkpoints = dict(config.checkpoints)
     if config.gan_runs is not None:
         for run in sorted(Path(config.gan_runs).iterdir()):
-            if (run / "checkpoints" / "last.pt").exists():
-                checkpoints.setdefault(run.name, run / "checkpoints" / "last.pt")
+            last = run / "checkpoints" / "last.pt"
+            if not last.exists():
+                continue
+            steps, done = load_config(run / "config.yaml").training.steps, int(load_checkpoint(last)["step"])
+            if done < steps:
+                print(f"{run.name}: left out, trained {done} of {steps} steps")
+                continue
+            checkpoints.setdefault(run.name, last)
     return checkpoints
 
 
