@@ -22,7 +22,7 @@ from semantic_inpaint.hookspecs import Register, hookimpl
 from semantic_inpaint.lama_masks import LamaMasks
 from semantic_inpaint.losses import WholeImageL2
 from semantic_inpaint.masks import CenteredSquare, FreeFormStrokes, RandomRectangles
-from semantic_inpaint.models import ConvDiscriminator, DilatedGenerator
+from semantic_inpaint.models import ConvDiscriminator, DilatedGenerator, PatchDiscriminator, ProjectionDiscriminator
 
 
 @hookimpl
@@ -40,6 +40,12 @@ def register_discriminators(register: Register) -> None:
         "conv",
         ConvDiscriminator,
         description="conv trunk to M2xM2 + FC; global, or matching (map at input, vector at M2)",
+    )
+    register("patch", PatchDiscriminator, description="SN-PatchGAN (DeepFill v2): spectral norm, one logit per patch")
+    register(
+        "projection",
+        ProjectionDiscriminator,
+        description="projection discriminator (Miyato & Koyama 2018): the signal enters as an inner product",
     )
 
 

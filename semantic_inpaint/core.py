@@ -298,7 +298,8 @@ class ConditionalDiscriminator(nn.Module, ABC):
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``
         - condition: the signal matching :attr:`signal` (``None`` when unconditioned)
-        - output: ``(B,)`` logits (larger = more real / better matching)
+        - output: ``(B,)`` logits (larger = more real / better matching), or ``(B, h, w)``
+          for a patch discriminator (the losses average over every patch)
 
     Examples:
         >>> from semantic_inpaint.models import ConvDiscriminator
