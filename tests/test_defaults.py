@@ -45,7 +45,8 @@ def test_the_run_folder_config_spells_out_every_component_option(tmp_path: Path)
     Trainer(config).fit(progress=False)
     saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["model"]
     assert saved["generator"]["options"] == {
-        "width": 16, "bottleneck_stride": 16, "dilations": [2, 4, 8, 16], "norm": "batch"
+        "width": 16, "bottleneck_stride": 16, "dilations": [2, 4, 8, 16], "norm": "batch",
+        "vector_conditioning": "concat", "map_conditioning": "concat",
     }  # fmt: skip
     assert saved["discriminator"]["options"] == {"width": 16, "condition_stride": 64}
     assert saved["conditions"][1]["embedder"]["options"]["width"] == 16

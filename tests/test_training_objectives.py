@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from semantic_inpaint.config import RunConfig
 from semantic_inpaint.hookspecs import hookimpl
@@ -72,12 +74,14 @@ def test_training_with_hole_l1_and_r1_runs_logs_and_resumes_exactly(tmp_path: Pa
     assert json.loads(saved["config"])["model"]["reconstruction"]["options"]["valid_weight"] == 1.0
 
 
-def test_a_checkpoint_written_before_these_options_existed_still_resumes(tmp_path: Path) -> None:
+def test_a_checkpoint_written_before_these_settings_existed_still_resumes(tmp_path: Path) -> None:
     Trainer(run_with(tmp_path / "old", steps=2)).fit(progress=False)
     path = tmp_path / "old" / "checkpoints" / "last.pt"
     payload = load_checkpoint(path)
     config = json.loads(payload["config"])
     del config["model"]["reconstruction"], config["model"]["r1_gamma"]
+    for option in ("vector_conditioning", "map_conditioning", "norm"):  # generator options added later
+        del config["model"]["generator"]["options"][option]
     save_checkpoint({**payload, "config": json.dumps(config)}, path)
     resumed = Trainer(run_with(tmp_path / "old", steps=3), resume=True)
     assert resumed.step == 2
@@ -102,3 +106,29 @@ def test_a_third_party_reconstruction_loss_is_one_plugin(tmp_path: Path) -> None
     trainer = Trainer(config, registry=registry)  # the built-ins only: no entry-point plugins
     assert isinstance(trainer.model.reconstruction, DoubledL2)
     trainer.fit(progress=False)
+
+
+def test_a_checkpoint_with_paths_relative_to_its_working_folder_resumes_from_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkpoints written before paths were stored absolute hold them relative to the folder
+    the run was started from; resumed from that folder, they name the same files."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for index in range(8):
+        Image.fromarray(np.random.default_rng(index).integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(
+            photos / f"{index}.png"
+        )
+    config = run_with(tmp_path / "run", steps=1).model_dump()
+    config["data"] = {"name": "folder", "options": {"root": photos}}
+    Trainer(RunConfig.model_validate(config)).fit(progress=False)
+    path = tmp_path / "run" / "checkpoints" / "last.pt"
+    payload = load_checkpoint(path)
+    saved = json.loads(payload["config"])
+    saved["data"]["options"]["root"] = "photos"  # as an older version wrote it, run from tmp_path
+    save_checkpoint({**payload, "config": json.dumps(saved)}, path)
+    monkeypatch.chdir(tmp_path)
+    config["training"]["steps"] = 2
+    resumed = Trainer(RunConfig.model_validate(config), resume=True)
+    assert resumed.step == 1 and resumed.resumed_changes == ["training.steps: checkpoint has 1, config has 2"]
+    resumed.close()

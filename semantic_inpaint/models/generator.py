@@ -5,13 +5,18 @@ signal are concatenated at the input; the encoder downsamples by ``bottleneck_st
 (16 at 256 px gives the paper's M1 = 16); every *vector* signal is replicated to M1×M1 and
 concatenated with the bottleneck features; dilated convolutions (2, 4, 8, 16) widen the
 receptive field; a nearest-upsampling decoder returns to full size.
+
+How each kind of signal enters is a switch: ``vector_conditioning="film"`` modulates every
+bottleneck and decoder block with the vectors instead of concatenating them once at the
+bottleneck, ``map_conditioning="spade"`` modulates them with the maps (resized to each
+block) instead of concatenating them at the input (:mod:`semantic_inpaint.models.modulation`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Literal
 
 import torch
 from pydantic import Field
@@ -20,6 +25,7 @@ from torch import Tensor, nn
 from semantic_inpaint.core import InpaintGenerator, SignalSpec
 from semantic_inpaint.models.blocks import Normalization, log2_exact, replicate_vector, scaled_width
 from semantic_inpaint.models.blocks import conv_norm_act as conv_block
+from semantic_inpaint.models.modulation import FeatureModulation
 
 
 class DilatedGenerator(InpaintGenerator):
@@ -35,6 +41,10 @@ class DilatedGenerator(InpaintGenerator):
         dilations: dilation rates of the bottleneck convolutions.
         norm: ``"batch"`` (BatchNorm after each convolution, as GL), ``"group"`` (GroupNorm:
             no train/eval difference, nothing to recalibrate) or ``"none"``.
+        vector_conditioning: ``"concat"`` (the paper: replicated at the bottleneck) or
+            ``"film"`` (a scale and shift per channel at every bottleneck and decoder block).
+        map_conditioning: ``"concat"`` (the paper: at the input) or ``"spade"`` (a scale and
+            shift per channel and position at every bottleneck and decoder block).
 
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``, mask ``(B, 1, H, W)`` in ``{0, 1}``
@@ -59,6 +69,8 @@ class DilatedGenerator(InpaintGenerator):
         bottleneck_stride: Annotated[int, Field(ge=2, le=64)] = 16,
         dilations: tuple[Annotated[int, Field(ge=1, le=64)], ...] = (2, 4, 8, 16),
         norm: Normalization = "batch",
+        vector_conditioning: Literal["concat", "film"] = "concat",
+        map_conditioning: Literal["concat", "spade"] = "concat",
     ) -> None:
         super().__init__(signals)
         width = width or scaled_width(resolution)
@@ -72,8 +84,10 @@ class DilatedGenerator(InpaintGenerator):
         conv_norm_act = partial(conv_block, norm=norm)
         self.map_signals = tuple(s for s in signals if s.kind == "map")
         self.vector_signals = tuple(s for s in signals if s.kind == "vector")
-        in_channels = 4 + sum(s.channels for s in self.map_signals)
+        map_channels = sum(s.channels for s in self.map_signals)
         vector_channels = sum(s.channels for s in self.vector_signals)
+        self.concat_maps, self.concat_vectors = map_conditioning == "concat", vector_conditioning == "concat"
+        in_channels = 4 + (map_channels if self.concat_maps else 0)
 
         encoder_channels = [width * min(2 ** (level + 1), 4) for level in range(levels)]
         bottleneck = 4 * width
@@ -86,7 +100,7 @@ class DilatedGenerator(InpaintGenerator):
         self.encoder = nn.Sequential(*encoder)
 
         middle: list[nn.Module] = []
-        previous = bottleneck + vector_channels
+        previous = bottleneck + (vector_channels if self.concat_vectors else 0)
         for dilation in dilations:
             middle.append(conv_norm_act(previous, bottleneck, 3, dilation=dilation))
             previous = bottleneck
@@ -107,13 +121,29 @@ class DilatedGenerator(InpaintGenerator):
             nn.Tanh(),
         ]
         self.decoder = nn.Sequential(*decoder)
+        # one modulation per bottleneck and decoder block, where a signal is not concatenated
+        film = 0 if self.concat_vectors else vector_channels
+        spade = 0 if self.concat_maps else map_channels
+        blocks = [*middle, *(layer for layer in decoder if isinstance(layer, nn.Sequential))]
+        modulated = [block[0].out_channels for block in blocks]  # every conv block after the encoder
+        self.modulations = (
+            nn.ModuleList(FeatureModulation(channels, film, spade) for channels in modulated) if film or spade else None
+        )
 
     def predict(self, masked_image: Tensor, mask: Tensor, conditions: Mapping[str, Tensor]) -> Tensor:
         maps = [conditions[spec.name].to(masked_image.dtype) for spec in self.map_signals]
-        features = self.encoder(torch.cat([masked_image, mask, *maps], dim=1))
-        vectors = [
-            replicate_vector(conditions[spec.name].to(features.dtype), *features.shape[-2:])
-            for spec in self.vector_signals
-        ]
-        features = self.middle(torch.cat([features, *vectors], dim=1))
-        return self.decoder(features)
+        vectors = [conditions[spec.name] for spec in self.vector_signals]
+        features = self.encoder(torch.cat([masked_image, mask, *(maps if self.concat_maps else [])], dim=1))
+        if self.concat_vectors:
+            size = features.shape[-2:]
+            features = torch.cat([features, *(replicate_vector(v.to(features.dtype), *size) for v in vectors)], dim=1)
+        if self.modulations is None:
+            return self.decoder(self.middle(features))
+        vector = torch.cat(vectors, dim=1) if vectors else None
+        map_signal = torch.cat(maps, dim=1) if maps else None
+        modulations = iter(self.modulations)
+        for layer in [*self.middle, *self.decoder]:
+            features = layer(features)
+            if isinstance(layer, nn.Sequential):  # a conv block: modulated by the signals
+                features = next(modulations)(features, vector, map_signal)
+        return features

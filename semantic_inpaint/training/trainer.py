@@ -25,11 +25,12 @@ from typing import Any
 
 import torch
 import torchvision
+from pydantic_core import to_jsonable_python
 from torch import Tensor
 from tqdm import tqdm
 
 from semantic_inpaint.augment import JointAugmentation
-from semantic_inpaint.config import ModelConfig, RunConfig, save_config
+from semantic_inpaint.config import ComponentConfig, ModelConfig, RunConfig, map_paths, save_config
 from semantic_inpaint.core import composite
 from semantic_inpaint.io import (
     CHECKPOINT_FORMAT,
@@ -40,7 +41,7 @@ from semantic_inpaint.io import (
 )
 from semantic_inpaint.losses import inpainting_loss, weighted_sum
 from semantic_inpaint.model import BoostedGAN, Condition
-from semantic_inpaint.registry import Registry, get_registry
+from semantic_inpaint.registry import ComponentKind, Registry, get_registry
 from semantic_inpaint.training.distributed import setup_distributed
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
 from semantic_inpaint.training.run_lock import RunFolderLock
@@ -68,6 +69,57 @@ def describe_model_difference(saved: dict[str, Any], current: dict[str, Any], pr
         elif a != b:
             differences.append(f"{prefix}.{key}: checkpoint has {a!r}, config has {b!r}")
     return differences
+
+
+def with_new_option_defaults(config: ModelConfig, registry: Registry) -> ModelConfig:
+    """``config`` with every component option it does not name set to that option's default.
+
+    A checkpoint records the options its components were built with; an option the library
+    added later is absent there, and the model it describes is the one that option's default
+    builds (a new option's default keeps the old behaviour).
+    """
+
+    def filled(spec: ComponentConfig, kind: ComponentKind) -> ComponentConfig:
+        fields = registry.get(kind, spec.name).options_model.model_fields
+        defaults = {
+            name: to_jsonable_python(field.default)
+            for name, field in fields.items()
+            if name not in spec.options and not field.is_required()
+        }
+        return spec.model_copy(update={"options": {**defaults, **spec.options}})
+
+    conditions = [
+        condition.model_copy(
+            update={
+                "embedder": filled(condition.embedder, "embedder"),
+                "discriminator": condition.discriminator and filled(condition.discriminator, "discriminator"),
+            }
+        )
+        for condition in config.conditions
+    ]
+    return config.model_copy(
+        update={
+            "generator": filled(config.generator, "generator"),
+            "discriminator": filled(config.discriminator, "discriminator"),
+            "reconstruction": filled(config.reconstruction, "reconstruction_loss"),
+            "conditions": conditions,
+        }
+    )
+
+
+def absolute(path: Path) -> Path:
+    """``path`` as it was meant when written relative to the working folder."""
+    return path if path.is_absolute() else path.resolve()
+
+
+def comparable(config: ModelConfig) -> dict[str, Any]:
+    """A model config as a dict, without the embedders' weight files: the checkpoint holds the
+    embedders' weights, so where their files were (a path written relative to another folder,
+    a file moved since) does not change the model a resume continues."""
+    model = config.model_dump(mode="json")
+    for condition in model["conditions"]:
+        condition["embedder"]["options"].pop("weights", None)
+    return model
 
 
 #: training settings a resume may change: how long, how often to log and save, on what hardware
@@ -103,6 +155,7 @@ class Trainer:
 
     def __init__(self, config: RunConfig, *, registry: Registry | None = None, resume: bool = False) -> None:
         registry = registry or get_registry()
+        self.registry = registry
         self.config = config
         settings = config.training
         self.settings = settings
@@ -243,11 +296,14 @@ class Trainer:
     def load(self, path: Path) -> None:
         payload = load_checkpoint(path, map_location=self.device)
         # settings added to the library after the checkpoint was written take their defaults
-        saved = ModelConfig.model_validate(json.loads(payload["config"])["model"]).model_dump(mode="json")
-        differences = describe_model_difference(saved, self.config.model.model_dump(mode="json"))
+        saved = ModelConfig.model_validate(json.loads(payload["config"])["model"])
+        saved = comparable(with_new_option_defaults(saved, self.registry))
+        differences = describe_model_difference(saved, comparable(self.config.model))
         if differences:
             raise ValueError(f"checkpoint: {path} was trained with a different model config: " + "; ".join(differences))
-        self.resumed_changes = self._check_resumed_settings(json.loads(payload["config"]), path)
+        # paths of checkpoints written before paths were made absolute are relative to the working folder
+        saved_run = map_paths(RunConfig.model_validate(json.loads(payload["config"])), absolute).model_dump(mode="json")
+        self.resumed_changes = self._check_resumed_settings(saved_run, path)
         self.model.load_state_dict(payload["model"])
         if self.average:  # "model" holds the average; the trained weights are beside it
             self.average.module.load_state_dict(self.model.generator.state_dict())
