@@ -191,7 +191,13 @@ def ablation_table(title: str, scores: dict[str, dict[str, Estimate]], data: dic
         [f"{a:g}", f"{s:g}", name, *cells(scores[name], columns)]
         for name, (a, s) in sorted(weights.items(), key=lambda item: item[1])
     ]
-    return f"#### {title}\n\n" + table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
+    ablations = sum(name.startswith("a") for name in weights)
+    note = (
+        f"{ablations} ablation run{'s' * (ablations != 1)} evaluated so far, next to `none` and `full`; "
+        "`03_train.py --variants table2` trains all ten of the paper's (a finished variant is skipped, "
+        "an interrupted one resumes), and `04_evaluate.py` scores every finished run.\n\n"
+    )
+    return f"#### {title}\n\n" + note + table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
 
 
 def summary_section(results: Results) -> list[str]:
