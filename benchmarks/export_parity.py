@@ -13,7 +13,6 @@ ratios taken within each round.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 import torch
-from inference_report import write_report  # a sibling script: python puts its folder on sys.path
+from inference_report import save_results  # a sibling script: python puts its folder on sys.path
 
 from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.portable_export import export_portable
@@ -103,10 +102,7 @@ def main() -> None:
         "torch": torch.__version__,
         "models": {name: measure(name, args.rounds) for name in args.models},
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    write_report()
+    save_results(results, args.output)
 
 
 if __name__ == "__main__":

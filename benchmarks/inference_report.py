@@ -3,7 +3,7 @@
     python benchmarks/inference_report.py
 
 Each inference benchmark (``inference_speed.py``, ``photo_io.py``, ``photo_strategies.py``,
-``export_parity.py``) calls it after writing its results.
+``export_parity.py``) calls :func:`save_results`, which writes its JSON and regenerates the page.
 """
 
 from __future__ import annotations
@@ -110,6 +110,14 @@ def large_photo_line(large: dict | None) -> str:
         f"({large['resident_before_mib']:.0f} MiB before the call: Python, torch, the model and the photo); "
         f"known pixels bit-identical: {large['known_pixels_identical']}.\n"
     )
+
+
+def save_results(results: dict, output: Path) -> None:
+    """Write a benchmark's results as JSON, print them, and regenerate the page from every result file."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    write_report()
 
 
 def write_report(output: Path = OUTPUT) -> None:

@@ -11,14 +11,13 @@ round, and the max abs difference of each variant's fill to the eager model's.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from inference_report import write_report  # a sibling script: python puts its folder on sys.path
+from inference_report import save_results  # a sibling script: python puts its folder on sys.path
 
 from semantic_inpaint.inference import Inpainter
 
@@ -71,10 +70,7 @@ def main() -> None:
         "torch": torch.__version__,
         "batches": [measure(args.model, batch, args.rounds) for batch in (1, 32)],
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    write_report()
+    save_results(results, args.output)
 
 
 if __name__ == "__main__":

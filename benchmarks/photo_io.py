@@ -13,7 +13,6 @@ rounds, ratios taken within each round.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from inference_report import write_report  # a sibling script: python puts its folder on sys.path
+from inference_report import save_results  # a sibling script: python puts its folder on sys.path
 from PIL import Image
 
 from semantic_inpaint.inference import Inpainter
@@ -110,10 +109,7 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "holes": [measure(inpainter, hole, args.rounds) for hole in ((96, 96), (400, 500))],
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    write_report()
+    save_results(results, args.output)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ process, ``crop`` on a 4000 × 3000 photo with five holes: its peak resident mem
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from inference_report import write_report  # a sibling script: python puts its folder on sys.path
+from inference_report import save_results  # a sibling script: python puts its folder on sys.path
 from PIL import Image
 
 from semantic_inpaint.inference import Inpainter
@@ -123,10 +122,7 @@ def main() -> None:
             args.output.with_name(f"photo_strategies_{strategy}.png")
         )
     results["large_photo"] = large_photo(args.model)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    write_report()
+    save_results(results, args.output)
 
 
 if __name__ == "__main__":
