@@ -314,7 +314,8 @@ class ConditionalDiscriminator(nn.Module, ABC):
 
     @abstractmethod
     def score(self, image: Tensor, condition: Tensor | None) -> Tensor:
-        """The network itself, called with validated inputs."""
+        """The network itself, called with validated inputs (the image, and the condition
+        against :attr:`signal`)."""
 
     def forward(self, image: Tensor, condition: Tensor | None = None) -> Tensor:
         check_image(image, "image")
@@ -322,6 +323,9 @@ class ConditionalDiscriminator(nn.Module, ABC):
             wanted = "no condition" if self.signal is None else f"a {self.signal.kind} signal"
             received = "None" if condition is None else f"tensor {tuple(condition.shape)}"
             raise ValueError(f"condition: this discriminator expects {wanted}, received {received}")
+        if self.signal is not None:
+            spec = self.signal
+            check_signal(condition, "condition", kind=spec.kind, channels=spec.channels, batch=image.shape[0])
         return self.score(image, condition)
 
 

@@ -65,6 +65,13 @@ def check_image(image: Tensor, name: str = "image", *, multiple_of: int = 1) -> 
             )
 
 
+def check_square(image: Tensor, side: int, name: str = "image") -> None:
+    """Refuse a ``(B, C, H, W)`` image whose size is not ``side × side``, naming both sizes."""
+    height, width = image.shape[-2:]
+    if (height, width) != (side, side):
+        raise ValueError(f"{name}: expected size {side}x{side}, received {height}x{width}")
+
+
 def check_mask(mask: Tensor, name: str = "mask", *, like: Tensor | None = None) -> None:
     """Check a hole mask: ``(B, 1, H, W)`` with values in ``{0, 1}`` (1 = missing).
 

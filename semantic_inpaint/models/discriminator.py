@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
 from semantic_inpaint.models.blocks import conv_norm_act, log2_exact, replicate_vector, scaled_width
-from semantic_inpaint.validation import check_signal
+from semantic_inpaint.validation import check_square
 
 
 class ConvDiscriminator(ConditionalDiscriminator):
@@ -87,12 +87,8 @@ class ConvDiscriminator(ConditionalDiscriminator):
         self.head = nn.Linear(previous * self.feature_size**2, 1)
 
     def score(self, image: Tensor, condition: Tensor | None) -> Tensor:
-        batch, _, height, width = image.shape
-        if (height, width) != (self.resolution, self.resolution):
-            raise ValueError(f"image: expected size {self.resolution}x{self.resolution}, received {height}x{width}")
+        check_square(image, self.resolution)
         signal = self.signal
-        if signal is not None and condition is not None:
-            check_signal(condition, "condition", kind=signal.kind, channels=signal.channels, batch=batch)
         if signal is not None and signal.kind == "map":
             image = torch.cat([image, condition.to(image.dtype)], dim=1)
         features = self.trunk(image)

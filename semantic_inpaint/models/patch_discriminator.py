@@ -17,7 +17,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
 from semantic_inpaint.models.blocks import replicate_vector, scaled_width
-from semantic_inpaint.validation import check_signal
+from semantic_inpaint.validation import check_square
 
 
 class PatchDiscriminator(ConditionalDiscriminator):
@@ -65,12 +65,10 @@ class PatchDiscriminator(ConditionalDiscriminator):
         self.network = nn.Sequential(*stack)
 
     def score(self, image: Tensor, condition: Tensor | None) -> Tensor:
-        batch, _, height, width = image.shape
-        if (height, width) != (self.resolution, self.resolution):
-            raise ValueError(f"image: expected size {self.resolution}x{self.resolution}, received {height}x{width}")
+        height, width = image.shape[-2:]
+        check_square(image, self.resolution)
         signal = self.signal
         if signal is not None and condition is not None:
-            check_signal(condition, "condition", kind=signal.kind, channels=signal.channels, batch=batch)
             if signal.kind == "vector":
                 condition = replicate_vector(condition, height, width)
             image = torch.cat([image, condition.to(image.dtype)], dim=1)

@@ -19,7 +19,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
 from semantic_inpaint.models.blocks import log2_exact, scaled_width
-from semantic_inpaint.validation import check_signal
+from semantic_inpaint.validation import check_square
 
 
 class ProjectionDiscriminator(ConditionalDiscriminator):
@@ -73,15 +73,12 @@ class ProjectionDiscriminator(ConditionalDiscriminator):
             self.projection = spectral_norm(layer(signal.channels, previous, bias=False))
 
     def score(self, image: Tensor, condition: Tensor | None) -> Tensor:
-        batch, _, height, width = image.shape
-        if (height, width) != (self.resolution, self.resolution):
-            raise ValueError(f"image: expected size {self.resolution}x{self.resolution}, received {height}x{width}")
+        check_square(image, self.resolution)
         features = self.trunk(image)  # (B, F, h, w)
         logits = self.head(features.sum(dim=(2, 3)))[:, 0]
         signal = self.signal
         if signal is None or condition is None or self.projection is None:
             return logits
-        check_signal(condition, "condition", kind=signal.kind, channels=signal.channels, batch=batch)
         condition = condition.to(features.dtype)
         if signal.kind == "vector":
             return logits + (self.projection(condition) * features.sum(dim=(2, 3))).sum(dim=1)
