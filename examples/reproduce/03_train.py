@@ -17,6 +17,8 @@ import argparse
 import re
 from pathlib import Path
 
+from common import add_set_argument
+
 from semantic_inpaint.config import RunConfig, load_config
 from semantic_inpaint.training import Trainer
 
@@ -49,8 +51,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--variants", nargs="+", default=["full", "none"], help="or 'table2' for all ablations")
+    add_set_argument(parser)
     args = parser.parse_args()
-    base = load_config(args.config)
+    base = load_config(args.config, overrides=args.set)
     names = [n for v in args.variants for n in (TABLE_II if v == "table2" else [v])]
     for name in names:
         config = variant_config(base, name)

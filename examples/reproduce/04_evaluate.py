@@ -25,7 +25,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from common import best_device, build_dataset, hardware, last_elapsed_seconds, load_embedder, write_json
+from common import (
+    add_set_argument,
+    best_device,
+    build_dataset,
+    hardware,
+    last_elapsed_seconds,
+    load_embedder,
+    write_json,
+)
 
 from semantic_inpaint.config import DataConfig, EvaluationConfig, load_config
 from semantic_inpaint.evaluation import (
@@ -80,8 +88,9 @@ def gender_judge_check(judge: Judge, data: DataConfig, config: EvaluationConfig)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True)
+    add_set_argument(parser)
     args = parser.parse_args()
-    config = load_config(args.config, EvaluationConfig)
+    config = load_config(args.config, EvaluationConfig, args.set)
     device = best_device() if config.device == "auto" else config.device
 
     methods: dict[str, InpaintMethod] = {name: opencv_method(CLASSICAL[name]) for name in config.classical}

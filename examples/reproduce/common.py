@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,9 @@ def last_elapsed_seconds(metrics: Path) -> float | None:
     return records[-1].get("elapsed_seconds") if records else None
 
 
-def load_embedder(config_path: Path) -> tuple[SemanticEmbedder, PretrainConfig]:
-    """The embedder a pretraining config produced, with its weights loaded."""
-    config = load_config(config_path, PretrainConfig)
+def load_embedder(config_path: Path, overrides: Sequence[str] = ()) -> tuple[SemanticEmbedder, PretrainConfig]:
+    """The embedder a pretraining config (with ``--set`` overrides) produced, with its weights loaded."""
+    config = load_config(config_path, PretrainConfig, overrides)
     options = {**config.embedder.options, "weights": config.output}
     return get_registry().build("embedder", config.embedder.name, options).eval(), config
 
@@ -62,14 +62,15 @@ def pretrain_then_evaluate(
     results: Path,
     evaluate: Callable[[SemanticEmbedder, PretrainConfig], dict[str, Any]],
     force: bool = False,
+    overrides: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Pretrain (unless its weights exist), evaluate on the validation split, save JSON."""
-    config = load_config(config_path, PretrainConfig)
+    config = load_config(config_path, PretrainConfig, overrides)
     if config.validation is None:
         raise SystemExit(f"{config_path}: needs a 'validation' split to report on")
     if force or not Path(config.output).exists():
         pretrain_embedder(config)
-    embedder, _ = load_embedder(config_path)
+    embedder, _ = load_embedder(config_path, overrides)
     report = {
         "config": str(config_path),
         "weights": str(config.output),
@@ -85,10 +86,19 @@ def pretrain_then_evaluate(
 def run_pretraining_script(
     description: str | None, evaluate: Callable[[SemanticEmbedder, PretrainConfig], dict[str, Any]]
 ) -> dict[str, Any]:
-    """The command line of steps 1 and 2: parse ``--config --results [--force]``, run, return the report."""
+    """The command line of steps 1 and 2: parse ``--config --results [--force] [--set KEY=VALUE]``, run,
+    return the report."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--results", type=Path, required=True)
     parser.add_argument("--force", action="store_true", help="pretrain again even if the weights exist")
+    add_set_argument(parser)
     args = parser.parse_args()
-    return pretrain_then_evaluate(args.config, args.results, evaluate, args.force)["validation"]
+    return pretrain_then_evaluate(args.config, args.results, evaluate, args.force, args.set)["validation"]
+
+
+def add_set_argument(parser: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable): change one value of the step's config, e.g. a quick run's steps."""
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value: --set steps=100"
+    )
