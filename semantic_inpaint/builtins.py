@@ -22,7 +22,17 @@ from semantic_inpaint.hookspecs import Register, hookimpl
 from semantic_inpaint.lama_masks import LamaMasks
 from semantic_inpaint.losses import WholeImageL2
 from semantic_inpaint.masks import CenteredSquare, FreeFormStrokes, RandomRectangles
-from semantic_inpaint.models import ConvDiscriminator, DilatedGenerator, PatchDiscriminator, ProjectionDiscriminator
+from semantic_inpaint.models import (
+    ContextEncoderGenerator,
+    ConvDiscriminator,
+    DilatedGenerator,
+    GatedGenerator,
+    GlobalLocalGenerator,
+    PartialConvGenerator,
+    PatchDiscriminator,
+    ProjectionDiscriminator,
+    UNetGenerator,
+)
 
 
 @hookimpl
@@ -32,6 +42,27 @@ def register_generators(register: Register) -> None:
         DilatedGenerator,
         description="GL-style encoder-decoder with dilated convs; maps at input, vectors at M1xM1",
     )
+    register(
+        "context_encoder",
+        ContextEncoderGenerator,
+        description="Context Encoder (Pathak et al. 2016): conv encoder, channel-wise FC, deconv decoder",
+    )
+    register(
+        "global_local",
+        GlobalLocalGenerator,
+        description="GL completion network (Iizuka et al. 2017) at its own stride 4",
+    )
+    register(
+        "partial_conv",
+        PartialConvGenerator,
+        description="PConv U-Net (Liu et al. 2018): partial convolutions with mask updates",
+    )
+    register(
+        "gated",
+        GatedGenerator,
+        description="DeepFill v2 (Yu et al. 2019): coarse-to-fine gated convs, contextual attention optional",
+    )
+    register("unet", UNetGenerator, description="fast U-Net: skips + residual dilated bottleneck at stride 8")
 
 
 @hookimpl

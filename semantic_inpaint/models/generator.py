@@ -16,16 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from typing import Annotated, Literal
+from typing import Annotated
 
-import torch
 from pydantic import Field
 from torch import Tensor, nn
 
 from semantic_inpaint.core import InpaintGenerator, SignalSpec
-from semantic_inpaint.models.blocks import Normalization, log2_exact, replicate_vector, scaled_width
+from semantic_inpaint.models.blocks import Normalization, log2_exact, scaled_width
 from semantic_inpaint.models.blocks import conv_norm_act as conv_block
-from semantic_inpaint.models.modulation import FeatureModulation
+from semantic_inpaint.models.signal_routing import MapConditioning, SignalRouting, VectorConditioning
 
 
 class DilatedGenerator(InpaintGenerator):
@@ -69,8 +68,8 @@ class DilatedGenerator(InpaintGenerator):
         bottleneck_stride: Annotated[int, Field(ge=2, le=64)] = 16,
         dilations: tuple[Annotated[int, Field(ge=1, le=64)], ...] = (2, 4, 8, 16),
         norm: Normalization = "batch",
-        vector_conditioning: Literal["concat", "film"] = "concat",
-        map_conditioning: Literal["concat", "spade"] = "concat",
+        vector_conditioning: VectorConditioning = "concat",
+        map_conditioning: MapConditioning = "concat",
     ) -> None:
         super().__init__(signals)
         width = width or scaled_width(resolution)
@@ -82,16 +81,11 @@ class DilatedGenerator(InpaintGenerator):
             )
         self.size_multiple = bottleneck_stride
         conv_norm_act = partial(conv_block, norm=norm)
-        self.map_signals = tuple(s for s in signals if s.kind == "map")
-        self.vector_signals = tuple(s for s in signals if s.kind == "vector")
-        map_channels = sum(s.channels for s in self.map_signals)
-        vector_channels = sum(s.channels for s in self.vector_signals)
-        self.concat_maps, self.concat_vectors = map_conditioning == "concat", vector_conditioning == "concat"
-        in_channels = 4 + (map_channels if self.concat_maps else 0)
+        self.routing = SignalRouting(signals, vector_conditioning, map_conditioning)
 
         encoder_channels = [width * min(2 ** (level + 1), 4) for level in range(levels)]
         bottleneck = 4 * width
-        encoder: list[nn.Module] = [conv_norm_act(in_channels, width, 5)]
+        encoder: list[nn.Module] = [conv_norm_act(self.routing.input_channels, width, 5)]
         previous = width
         for channels in encoder_channels:
             encoder.append(conv_norm_act(previous, channels, 3, stride=2))
@@ -100,7 +94,7 @@ class DilatedGenerator(InpaintGenerator):
         self.encoder = nn.Sequential(*encoder)
 
         middle: list[nn.Module] = []
-        previous = bottleneck + (vector_channels if self.concat_vectors else 0)
+        previous = bottleneck + self.routing.bottleneck_channels
         for dilation in dilations:
             middle.append(conv_norm_act(previous, bottleneck, 3, dilation=dilation))
             previous = bottleneck
@@ -122,28 +116,17 @@ class DilatedGenerator(InpaintGenerator):
         ]
         self.decoder = nn.Sequential(*decoder)
         # one modulation per bottleneck and decoder block, where a signal is not concatenated
-        film = 0 if self.concat_vectors else vector_channels
-        spade = 0 if self.concat_maps else map_channels
         blocks = [*middle, *(layer for layer in decoder if isinstance(layer, nn.Sequential))]
-        modulated = [block[0].out_channels for block in blocks]  # every conv block after the encoder
-        self.modulations = (
-            nn.ModuleList(FeatureModulation(channels, film, spade) for channels in modulated) if film or spade else None
-        )
+        self.modulations = self.routing.modulations([block[0].out_channels for block in blocks])
 
     def predict(self, masked_image: Tensor, mask: Tensor, conditions: Mapping[str, Tensor]) -> Tensor:
-        maps = [conditions[spec.name].to(masked_image.dtype) for spec in self.map_signals]
-        vectors = [conditions[spec.name] for spec in self.vector_signals]
-        features = self.encoder(torch.cat([masked_image, mask, *(maps if self.concat_maps else [])], dim=1))
-        if self.concat_vectors:
-            size = features.shape[-2:]
-            features = torch.cat([features, *(replicate_vector(v.to(features.dtype), *size) for v in vectors)], dim=1)
+        features = self.encoder(self.routing.network_input(masked_image, mask, conditions))
+        features = self.routing.join_bottleneck(features, conditions)
         if self.modulations is None:
             return self.decoder(self.middle(features))
-        vector = torch.cat(vectors, dim=1) if vectors else None
-        map_signal = torch.cat(maps, dim=1) if maps else None
-        modulations = iter(self.modulations)
+        modulate = self.routing.modulator(self.modulations, conditions)
         for layer in [*self.middle, *self.decoder]:
             features = layer(features)
             if isinstance(layer, nn.Sequential):  # a conv block: modulated by the signals
-                features = next(modulations)(features, vector, map_signal)
+                features = modulate(features)
         return features
