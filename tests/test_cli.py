@@ -51,8 +51,9 @@ def test_train_command_trains_on_a_folder_and_resumes(photo_folder: Path, tmp_pa
     assert (output / "checkpoints" / "last.pt").exists()
     longer = write_run_config(tmp_path / "b.yaml", photo_folder, output, 4)
     assert cli.main(["train", "--config", str(longer), "--resume", "--quiet"]) == 0
-    steps = [json.loads(line)["step"] for line in (output / "metrics.jsonl").read_text().splitlines()]
-    assert steps == [1, 2, 3, 4]
+    records = [json.loads(line) for line in (output / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3, 4]
+    assert all(r["device"].startswith("CPU, ") for r in records)  # what trained it, for the reports
     assert sorted(p.name for p in (output / "samples").iterdir()) == ["step_000002.png", "step_000004.png"]
 
 

@@ -1,14 +1,18 @@
-"""Step 3: train the full boosted GAN, the no-conditions baseline and the Table II ablations.
+"""Step 3: train the full boosted GAN, the no-conditions baseline, the Table II ablations and
+the Table I peers.
 
-Every variant is derived from one base config by changing only its conditions (λa, λs)
-and its output folder, so all of them get the same data, steps, batch and seed.
+Every variant is derived from one base config by changing only its conditions (λa, λs), or
+its generator, and its output folder, so all of them get the same data, steps, batch, seed,
+discriminator and losses.
 
     python examples/reproduce/03_train.py --config examples/reproduce/configs/small64/03_gan.yaml \\
         --variants full none a0.01_s0.1 a1_s0.1
 
 Variant names: ``full`` (λa = λs = 0.1 as in the base config), ``none`` (no conditions: the
-plain GL-style inpainter) and ``a{λa}_s{λs}`` for any weights. A finished variant is skipped;
-an interrupted one resumes from its last checkpoint.
+plain GL-style inpainter), ``a{λa}_s{λs}`` for any weights, and ``{generator}`` or
+``{generator}_full`` for any registered generator without or with both conditions (``table1``:
+the Table I peers and the fast backbone plain, and the fast backbone boosted). A finished
+variant is skipped; an interrupted one resumes from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from common import add_set_argument
 
 from semantic_inpaint.config import RunConfig, load_config
+from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
 
 #: the four groups of Table II: one weight at 0 or at 0.1 while the other varies in {0.01, 0.1, 1}
@@ -29,18 +34,30 @@ TABLE_II = [
     *(f"a0.1_s{s}" for s in ("0.01", "1")),  # a0.1_s0.1 is "full"
     *(f"a{a}_s0.1" for a in ("0.01", "1")),
 ]
+#: Table I: the peers (CE, GL, PConv, DeepFill v2) and the fast backbone, plain, and the fast
+#: backbone boosted with both conditions (the paper's own boosted model is ``full``)
+TABLE_I = ["context_encoder", "global_local", "partial_conv", "gated", "unet", "unet_full"]
+GROUPS = {"table1": TABLE_I, "table2": TABLE_II}
 
 
 def variant_config(base: RunConfig, name: str) -> RunConfig:
     """The base config with the conditions and output folder of variant ``name``."""
     config = base.model_copy(deep=True)
     config.training.output_dir = Path(base.training.output_dir) / name
-    if name == "none":
+    generators = get_registry().components("generator")
+    generator = name.removesuffix("_full")
+    if generator in generators:
+        config.model.generator.name = generator  # the same options (width) for every generator
+        if generator == name:
+            config.model.conditions = []
+    elif name == "none":
         config.model.conditions = []
     elif name != "full":
         match = re.fullmatch(r"a([0-9.]+)_s([0-9.]+)", name)
         if match is None:
-            raise SystemExit(f"--variants: expected full, none or a<λa>_s<λs>, received {name!r}")
+            raise SystemExit(
+                f"--variants: expected full, none, a<λa>_s<λs>, <generator>[_full], table1 or table2, received {name!r}"
+            )
         weights = {"attribute": float(match[1]), "segmentation": float(match[2])}
         for condition in config.model.conditions:
             condition.weight = weights[condition.embedder.name]
@@ -50,11 +67,13 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--variants", nargs="+", default=["full", "none"], help="or 'table2' for all ablations")
+    parser.add_argument(
+        "--variants", nargs="+", default=["full", "none"], help="or 'table1' for the peers, 'table2' for the ablations"
+    )
     add_set_argument(parser)
     args = parser.parse_args()
     base = load_config(args.config, overrides=args.set)
-    names = [n for v in args.variants for n in (TABLE_II if v == "table2" else [v])]
+    names = [n for v in args.variants for n in GROUPS.get(v, [v])]
     for name in names:
         config = variant_config(base, name)
         last = Path(config.training.output_dir) / "checkpoints" / "last.pt"

@@ -32,6 +32,7 @@ from common import (
     hardware,
     last_elapsed_seconds,
     load_embedder,
+    training_device,
     write_json,
 )
 
@@ -118,6 +119,7 @@ def main() -> None:
         "images": len(dataset),
         "retrieval_extractor": getattr(extractor, "name", None),
         "train_seconds": {name: last_elapsed_seconds(folder / "metrics.jsonl") for name, folder in run_folders.items()},
+        "train_devices": {name: training_device(folder / "metrics.jsonl") for name, folder in run_folders.items()},
         "train_steps": {name: run.training.steps for name, run in runs.items()},
         "condition_weights": {
             name: {c.embedder.name: c.weight for c in run.model.conditions} for name, run in runs.items()

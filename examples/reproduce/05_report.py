@@ -102,7 +102,7 @@ def embedder_sections(results: Results) -> list[str]:
         rows.append(["**mean**", f"**{report['mean_accuracy']:.3f}**", f"**{report['mean_majority_baseline']:.3f}**"])
         parts.append(
             f"### Attribute embedder (validation, {report['images']} images)\n\n"
-            f"{data['steps']} steps in {minutes(data['train_seconds'])} on {data['hardware']}. "
+            f"{data['steps']} steps in {minutes(data['train_seconds'])} on {trained_on(data)}. "
             f"Config `{data['config']}`.\n\n" + table(["attribute", "accuracy", "majority baseline"], rows)
         )
     if "segmentation" in results:
@@ -112,11 +112,18 @@ def embedder_sections(results: Results) -> list[str]:
         rows.append(["**mIoU**", f"**{report['miou']:.3f}**"])
         parts.append(
             f"### Segmentation embedder (validation, {report['images']} images)\n\n"
-            f"{data['steps']} steps in {minutes(data['train_seconds'])} on {data['hardware']}; "
+            f"{data['steps']} steps in {minutes(data['train_seconds'])} on {trained_on(data)}; "
             f"pixel accuracy {report['pixel_accuracy']:.3f}. Config `{data['config']}`.\n\n"
             + table(["class", "IoU"], rows)
         )
     return parts
+
+
+def trained_on(data: dict) -> str:
+    """Where an embedder trained: its log's record, or (for logs from before they recorded it)
+    the machine that evaluated it, which trained it too."""
+    device = data.get("train_device")
+    return f"{device} (validated on {data['hardware']})" if device else data["hardware"]
 
 
 def inpainting_sections(results: Results) -> list[str]:
@@ -131,8 +138,16 @@ def inpainting_sections(results: Results) -> list[str]:
         f"Measured on {data['hardware']}; evaluation took {minutes(data['evaluation_seconds'])}. "
         f"Config `{data['config']}`. Retrieval features: `{data['retrieval_extractor']}`.\n\n"
         + table(
-            ["model", "training steps", "training time"],
-            [[name, str(data["train_steps"][name]), minutes(data["train_seconds"][name])] for name in trained],
+            ["model", "training steps", "training time", "trained on"],
+            [
+                [
+                    name,
+                    str(data["train_steps"][name]),
+                    minutes(data["train_seconds"][name]),
+                    data.get("train_devices", {}).get(name) or "the machine above",
+                ]
+                for name in trained
+            ],
         )
     ]
     check = data.get("gender_judge_check")

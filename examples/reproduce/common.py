@@ -50,6 +50,12 @@ def last_elapsed_seconds(metrics: Path) -> float | None:
     return records[-1].get("elapsed_seconds") if records else None
 
 
+def training_device(metrics: Path) -> str | None:
+    """What a run trained on, as its metrics log recorded it (``None`` for logs from before it did)."""
+    records = read_jsonl(metrics) if metrics.exists() else []
+    return records[-1].get("device") if records else None
+
+
 def load_embedder(config_path: Path, overrides: Sequence[str] = ()) -> tuple[SemanticEmbedder, PretrainConfig]:
     """The embedder a pretraining config (with ``--set`` overrides) produced, with its weights loaded."""
     config = load_config(config_path, PretrainConfig, overrides)
@@ -76,6 +82,7 @@ def pretrain_then_evaluate(
         "weights": str(config.output),
         "steps": config.steps,
         "train_seconds": last_elapsed_seconds(Path(config.output).with_suffix(".metrics.jsonl")),
+        "train_device": training_device(Path(config.output).with_suffix(".metrics.jsonl")),
         "hardware": hardware(),
         "validation": evaluate(embedder, config),
     }

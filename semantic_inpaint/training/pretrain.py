@@ -25,6 +25,7 @@ from semantic_inpaint.training.normalization import recalibrate_batch_norm
 from semantic_inpaint.training.runtime import (
     JsonlLog,
     autocast,
+    device_description,
     make_loader,
     resolve_device,
     step_seed,
@@ -125,6 +126,7 @@ def pretrain_embedder(
                 "step": step + 1,
                 "loss": torch.stack(window).mean().item(),
                 "elapsed_seconds": time.perf_counter() - started,
+                "device": device_description(device),
             }
             log.write(record)
             window = []

@@ -35,6 +35,18 @@ def autocast(device: torch.device, amp: str) -> contextlib.AbstractContextManage
     return contextlib.nullcontext()
 
 
+def device_description(device: torch.device) -> str:
+    """What a run trained on, for its metrics log: the GPU's name, or the CPU and its threads.
+
+    Examples:
+        >>> device_description(torch.device("cpu")).startswith("CPU, ")
+        True
+    """
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU, {torch.get_num_threads()} threads"
+
+
 def cpu_has_bfloat16_units() -> bool | None:
     """Whether this CPU multiplies bfloat16 in hardware (avx512_bf16 or amx_bf16 on Linux);
     ``None`` where it cannot tell (no ``/proc/cpuinfo``)."""

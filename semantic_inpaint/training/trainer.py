@@ -48,6 +48,7 @@ from semantic_inpaint.training.run_lock import RunFolderLock
 from semantic_inpaint.training.runtime import (
     JsonlLog,
     autocast,
+    device_description,
     grad_scaler,
     make_loader,
     resolve_device,
@@ -565,7 +566,7 @@ class Trainer:
                     "elapsed_seconds": self.elapsed_seconds,
                 }
                 if self.dist.is_main:
-                    self.log.write(last_record)
+                    self.log.write({**last_record, "device": device_description(self.device)})
                 if self.tensorboard:
                     self.tensorboard.scalars(last_record)
                 diverged = [key for key in window_keys if not math.isfinite(last_record[key])]
