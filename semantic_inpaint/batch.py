@@ -61,13 +61,14 @@ def inpaint_folder(
     *,
     mask_threshold: float | None = None,
     strategy: Strategy = "resize",
+    tile: int | None = None,
     attributes: Mapping[str | int, float] | None = None,
     grid: bool = False,
     progress: bool = True,
 ) -> tuple[int, int]:
     """Fill every image of ``images`` (recursively) with its mask; returns ``(written, skipped)``.
 
-    ``mask_threshold``, ``strategy`` and ``attributes`` are :meth:`Inpainter.inpaint`'s (a part
+    ``mask_threshold``, ``strategy``, ``tile`` and ``attributes`` are :meth:`Inpainter.inpaint`'s (a part
     map belongs to one photo, so folders take none)."""
     pairs = matched_masks(images, masks)
     written = skipped = 0
@@ -78,7 +79,9 @@ def inpaint_folder(
             continue
         image = np.asarray(read_rgb_image(image_path))
         hole = read_mask_image(mask_path)
-        filled = inpainter.inpaint(image, hole, mask_threshold=mask_threshold, strategy=strategy, attributes=attributes)
+        filled = inpainter.inpaint(
+            image, hole, mask_threshold=mask_threshold, strategy=strategy, tile=tile, attributes=attributes
+        )
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial.png")
         Image.fromarray(side_by_side(image, hole, filled) if grid else filled).save(partial)

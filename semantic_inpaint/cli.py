@@ -114,6 +114,7 @@ def command_inpaint(args: argparse.Namespace) -> None:
             args.out,
             mask_threshold=args.mask_threshold,
             strategy=args.strategy,
+            tile=args.tile,
             attributes=requests["attributes"],
             grid=args.grid,
         )
@@ -121,7 +122,9 @@ def command_inpaint(args: argparse.Namespace) -> None:
         return
     image = np.asarray(read_rgb_image(args.image))  # upright by its EXIF orientation
     hole = read_mask_image(args.mask)
-    result = inpainter.inpaint(image, hole, mask_threshold=args.mask_threshold, strategy=args.strategy, **requests)
+    result = inpainter.inpaint(
+        image, hole, mask_threshold=args.mask_threshold, strategy=args.strategy, tile=args.tile, **requests
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(result).save(args.out)
     print(f"wrote {args.out}")
@@ -226,10 +229,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inpaint.add_argument(
         "--strategy",
-        choices=["resize", "crop"],
+        choices=["resize", "crop", "native"],
         default="resize",
         help="resize: the whole photo to the model's resolution; crop: a window around each hole, "
-        "filled at the photo's own scale (large photos)",
+        "filled at the photo's own scale (large photos); native: the model on the photo's own pixels "
+        "(scene models)",
+    )
+    inpaint.add_argument(
+        "--tile",
+        type=int,
+        default=None,
+        metavar="PX",
+        help="with --strategy native: fill windows of at most PX x PX pixels one at a time (bounded memory)",
     )
     inpaint.add_argument("--grid", action="store_true", help="folders: write original | masked | filled strips")
     inpaint.add_argument(

@@ -22,7 +22,7 @@ from PIL import Image
 from torch import Tensor
 
 from semantic_inpaint.config import RunConfig
-from semantic_inpaint.core import OverrideWhere, composite
+from semantic_inpaint.core import KEEP_LABEL, OverrideWhere, composite
 from semantic_inpaint.hole_windows import HoleWindow, hole_windows
 from semantic_inpaint.inference_graph import InpaintingGraph
 from semantic_inpaint.io import (
@@ -34,6 +34,7 @@ from semantic_inpaint.io import (
     upright_rgb,
 )
 from semantic_inpaint.model import BoostedGAN, conditions_summary
+from semantic_inpaint.native_tiles import native_tiles, pad_to_multiple
 from semantic_inpaint.registry import Registry
 from semantic_inpaint.training.runtime import resolve_device
 from semantic_inpaint.validation import check_image, check_mask, check_tensor
@@ -43,7 +44,7 @@ ValueRange = tuple[float, float]
 
 #: how a photo meets the model: ``resize`` the whole photo to its resolution, or ``crop`` a
 #: window around each hole region (see :mod:`semantic_inpaint.hole_windows`)
-Strategy = Literal["resize", "crop"]
+Strategy = Literal["resize", "crop", "native"]
 #: windows filled in one batch by the ``crop`` strategy (bounds the memory of many holes)
 WINDOWS_PER_BATCH = 16
 
@@ -465,19 +466,27 @@ class Inpainter:
 
     @torch.inference_mode()
     def _inpaint_array(
-        self, image: np.ndarray, hole: np.ndarray, strategy: Strategy = "resize", requests: Requests | None = None
+        self,
+        image: np.ndarray,
+        hole: np.ndarray,
+        strategy: Strategy = "resize",
+        requests: Requests | None = None,
+        tile: int | None = None,
     ) -> np.ndarray:
         """``(H, W, 3)`` uint8 or ``[0, 1]`` float image, ``(H, W)`` float32 hole → the image filled.
 
         Each window (the whole image for ``resize``, one per hole region for ``crop``) is
         resized to the model's resolution; only the box around its hole is converted, resized
-        back and written, so the rest of a large photo is copied as it is.
+        back and written, so the rest of a large photo is copied as it is. ``native`` runs
+        the model on the image's own pixels instead (:meth:`_inpaint_native`).
         """
         pixels = image.copy()  # known pixels: the caller's exact values, no float round trip
         mask = torch.from_numpy(hole)[None, None]
         bounds = self._hole_bounds(mask)
         if bounds is None:
             return pixels
+        if strategy == "native":
+            return self._inpaint_native(pixels, image, hole, requests, tile)
         if strategy == "crop":
             windows = hole_windows(hole > 0, self.resolution)
         else:
@@ -493,6 +502,31 @@ class Inpainter:
             )
             for index, window in enumerate(chunk):
                 self._write_window(pixels, image, hole, window, prediction[index : index + 1])
+        return pixels
+
+    def _inpaint_native(
+        self, pixels: np.ndarray, image: np.ndarray, hole: np.ndarray, requests: Requests | None, tile: int | None
+    ) -> np.ndarray:
+        """Fill ``pixels`` in place at the image's own scale, one window (the whole image, or a
+        tile of at most ``tile`` px a side) at a time, each padded to the generator's size multiple."""
+        multiple = self.graph.size_multiple
+        for window in native_tiles(hole > 0, tile):
+            crop = (slice(window.top, window.top + window.height), slice(window.left, window.left + window.width))
+            overrides = None
+            if requests is not None:
+                signals = {
+                    name: pad_to_multiple(request[(..., *crop)][:, None].float(), multiple, KEEP_LABEL)[:, 0].long()
+                    if isinstance(request, Tensor)
+                    else request
+                    for name, request in requests.signals.items()
+                }
+                overrides = {"signals": signals, "where": requests.where}
+            prediction = self._prediction(
+                pad_to_multiple(_array_as_tensor(image[crop]), multiple),
+                pad_to_multiple(torch.from_numpy(hole[crop])[None, None], multiple, 0.0),
+                overrides,
+            )
+            self._write_window(pixels, image, hole, window, prediction[..., : window.height, : window.width])
         return pixels
 
     def _write_window(
@@ -522,7 +556,13 @@ class Inpainter:
     ) -> Tensor: ...
     @overload
     def inpaint(
-        self, image: np.ndarray, mask: np.ndarray, *, mask_threshold: float | None = None, strategy: Strategy = "resize"
+        self,
+        image: np.ndarray,
+        mask: np.ndarray,
+        *,
+        mask_threshold: float | None = None,
+        strategy: Strategy = "resize",
+        tile: int | None = None,
     ) -> np.ndarray: ...
     @overload
     def inpaint(
@@ -532,6 +572,7 @@ class Inpainter:
         *,
         mask_threshold: float | None = None,
         strategy: Strategy = "resize",
+        tile: int | None = None,
     ) -> Image.Image: ...
 
     def inpaint(
@@ -542,6 +583,7 @@ class Inpainter:
         value_range: ValueRange = (-1, 1),
         mask_threshold: float | None = None,
         strategy: Strategy = "resize",
+        tile: int | None = None,
         attributes: Mapping[str | int, float] | None = None,
         parts: Any = None,
         parts_where: OverrideWhere = "hole",
@@ -567,8 +609,12 @@ class Inpainter:
             strategy: for photos (PIL, numpy): ``resize`` the whole photo to the model's
                 resolution (a hole in a large photo is filled from a thumbnail), or ``crop``
                 a window about twice the size of each separate hole region (at least the
-                model's resolution) and fill each at the photo's own scale. Tensors, batches
-                of training-size images, are resized.
+                model's resolution) and fill each at the photo's own scale, or run the model
+                ``native``ly on the photo's own pixels, padded to the generator's size multiple
+                (scene models trained on crops of large photos). Tensors, batches of
+                training-size images, are resized.
+            tile: ``native`` only: fill windows of at most ``tile × tile`` pixels one at a time
+                (bounded memory for very large photos); ``None``: the whole photo at once.
             attributes: set attributes instead of the predicted ones, e.g. ``{"Smiling": 1.0,
                 "Eyeglasses": 1.0}`` (names: the attribute embedder's ``attribute_names``).
             parts: a part map to fill by instead of the predicted one, the image's size (PIL
@@ -581,8 +627,15 @@ class Inpainter:
         The requests steer the fill only as far as the model learnt to follow its signals.
         """
         check_mask_threshold(mask_threshold)
-        if strategy not in ("resize", "crop"):
-            raise ValueError(f"strategy: expected 'resize' or 'crop', received {strategy!r}")
+        if strategy not in ("resize", "crop", "native"):
+            raise ValueError(f"strategy: expected 'resize', 'crop' or 'native', received {strategy!r}")
+        if tile is not None and (strategy != "native" or isinstance(tile, bool) or not isinstance(tile, int)):
+            raise ValueError(f"tile: expected None, or a number of pixels with strategy='native', received {tile!r}")
+        if tile is not None and tile < 2 * self.graph.size_multiple:
+            raise ValueError(
+                f"tile: expected at least {2 * self.graph.size_multiple} px (twice the generator's size multiple), "
+                f"received {tile}"
+            )
         asked = {"attributes": attributes, "parts": parts, "parts_where": parts_where, "signals": signals}
         if isinstance(image, Tensor):
             if not isinstance(mask, Tensor):
@@ -600,13 +653,13 @@ class Inpainter:
                 raise TypeError(f"mask: expected a PIL image like the image, received {type(mask).__name__}")
             upright = np.asarray(upright_rgb(image))
             filled = self.inpaint(
-                upright, upright_hole(mask), mask_threshold=mask_threshold, strategy=strategy, **asked
+                upright, upright_hole(mask), mask_threshold=mask_threshold, strategy=strategy, tile=tile, **asked
             )
             return Image.fromarray(filled)
         if not isinstance(image, np.ndarray):
             raise TypeError(f"image: expected a PIL image, numpy array or tensor, received {type(image).__name__}")
         hole = _checked_arrays(image, mask, mask_threshold)
-        return self._inpaint_array(image, hole, strategy, self.requests(image.shape[:2], **asked))
+        return self._inpaint_array(image, hole, strategy, self.requests(image.shape[:2], **asked), tile)
 
     def _inpaint_tensor_input(
         self,

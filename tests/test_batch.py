@@ -63,3 +63,19 @@ def test_an_image_without_its_mask_is_named_before_anything_runs(tmp_path: Path,
         from semantic_inpaint.batch import matched_masks
 
         matched_masks(photos, masks / "a.png")
+
+
+def test_a_folder_runs_natively_in_tiles_and_a_bad_tile_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    photos, masks = photos_and_masks(tmp_path)
+    arguments = ["inpaint", "--model", "celebahq64-none", "--image", str(photos), "--mask", str(masks), "--device"]
+    arguments += ["cpu", "--strategy", "native"]
+    assert cli.main([*arguments, "--out", str(tmp_path / "out"), "--tile", "32"]) == 0
+    original, filled = np.asarray(Image.open(photos / "c.png")), np.asarray(Image.open(tmp_path / "out" / "c.png"))
+    hole = np.asarray(Image.open(masks / "c.png")) > 0
+    assert np.array_equal(filled[~hole], original[~hole]) and not np.array_equal(filled[hole], original[hole])
+    assert cli.main([*arguments, "--out", str(tmp_path / "bad"), "--tile", "8"]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("tile: expected at least 32 px (twice the generator's size multiple), received 8")
+    )
