@@ -99,6 +99,30 @@ class ConditionConfig(StrictModel):
     )
 
 
+class ControlConfig(StrictModel):
+    """Training that turns the semantic signals into a control a user can set (all 0: the paper).
+
+    Examples:
+        >>> ControlConfig(swap_share=0.5, consistency_weight=1.0).swap_share
+        0.5
+    """
+
+    swap_share: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="share of each batch whose generator is told another sample's signals (maps inside the hole "
+        "only) and is judged against them, not reconstructed: it learns to follow a requested signal",
+    )
+    consistency_weight: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="weight of the term pulling what the frozen embedders read from the fill toward the signal "
+        "the generator was asked for",
+    )
+
+
 class ModelConfig(StrictModel):
     """The boosted GAN: generator, global discriminator, conditions and loss weights.
 
@@ -122,6 +146,9 @@ class ModelConfig(StrictModel):
         ge=0,
         le=1000,
         description="R1 penalty γ (Mescheder et al. 2018): γ/2·E‖∇D(real)‖² on every discriminator; 0: off (the paper)",
+    )
+    control: ControlConfig = Field(
+        default_factory=ControlConfig, description="the controllable recipe: swapped signals and a consistency term"
     )
 
     @model_validator(mode="after")

@@ -11,8 +11,10 @@ discriminator and losses.
 Variant names: ``full`` (λa = λs = 0.1 as in the base config), ``none`` (no conditions: the
 plain GL-style inpainter), ``a{λa}_s{λs}`` for any weights, and ``{generator}`` or
 ``{generator}_full`` for any registered generator without or with both conditions (``table1``:
-the Table I peers and the fast backbone plain, and the fast backbone boosted). A finished
-variant is skipped; an interrupted one resumes from its last checkpoint.
+the Table I peers and the fast backbone plain, and the fast backbone boosted), and
+``controllable``: ``full`` trained with the controllable recipe (half of each batch told
+another face's signals, a consistency term of weight 1, FiLM / SPADE conditioning). A
+finished variant is skipped; an interrupted one resumes from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from common import add_set_argument
 
-from semantic_inpaint.config import RunConfig, load_config
+from semantic_inpaint.config import ControlConfig, RunConfig, load_config
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
 
@@ -52,11 +54,15 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
             config.model.conditions = []
     elif name == "none":
         config.model.conditions = []
+    elif name == "controllable":
+        config.model.control = ControlConfig(swap_share=0.5, consistency_weight=1.0)
+        config.model.generator.options.update(vector_conditioning="film", map_conditioning="spade")
     elif name != "full":
         match = re.fullmatch(r"a([0-9.]+)_s([0-9.]+)", name)
         if match is None:
             raise SystemExit(
-                f"--variants: expected full, none, a<λa>_s<λs>, <generator>[_full], table1 or table2, received {name!r}"
+                f"--variants: expected full, none, controllable, a<λa>_s<λs>, <generator>[_full], table1 or table2, "
+                f"received {name!r}"
             )
         weights = {"attribute": float(match[1]), "segmentation": float(match[2])}
         for condition in config.model.conditions:

@@ -42,6 +42,7 @@ from semantic_inpaint.io import (
 from semantic_inpaint.losses import inpainting_loss, weighted_sum
 from semantic_inpaint.model import BoostedGAN, Condition
 from semantic_inpaint.registry import ComponentKind, Registry, get_registry
+from semantic_inpaint.training.control import consistency_loss, requested_signals, swapped_count
 from semantic_inpaint.training.distributed import setup_distributed
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
 from semantic_inpaint.training.run_lock import RunFolderLock
@@ -357,15 +358,23 @@ class Trainer:
         return signals_input, signals_real, signals_wrong
 
     def _discriminator_logits(
-        self, image: Tensor, fake: Tensor, signals_real: dict[str, Tensor], signals_wrong: dict[str, Tensor]
+        self,
+        image: Tensor,
+        fake: Tensor,
+        signals_real: dict[str, Tensor],
+        signals_wrong: dict[str, Tensor],
+        signals_fake: dict[str, Tensor] | None = None,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """One forward per discriminator: global ``[real | fake]`` and, per weighted condition,
-        ``[real, right | fake, right | real, wrong]``; returns the concatenated ``(k·B,)`` logits."""
+        ``[real, right | fake, asked | real, wrong]`` (a fill is paired with the signals it was
+        asked for: the real ones, unless the controllable recipe swapped them); returns the
+        concatenated ``(k·B,)`` logits."""
+        signals_fake = signals_real if signals_fake is None else signals_fake
         global_logits = self.discriminator(torch.cat([image, fake]))
         matching_logits = {
             name: discriminator(
                 torch.cat([image, fake, image]),
-                torch.cat([signals_real[name], signals_real[name], signals_wrong[name]]),
+                torch.cat([signals_real[name], signals_fake[name], signals_wrong[name]]),
             )
             for name, discriminator in self.matching.items()
         }
@@ -399,15 +408,23 @@ class Trainer:
         image = image.contiguous(memory_format=self.memory_format)
         mask = self.masks(self.settings.batch_size, device=self.device)[self.local]
         weighted = [(name, c) for name, c in model.condition_items() if c.weight != 0]
+        control = self.config.model.control
+        embedders = {name: c.embedder for name, c in model.condition_items()}
+        swapped = swapped_count(control.swap_share, image.shape[0]) if embedders else 0
         with torch.no_grad():
             signals_input, signals_real, signals_wrong = self._signals(image, mask)
+            signals_asked = signals_real  # what each fill is judged against
+            if swapped:
+                offset = int(torch.randint(1, image.shape[0], ()))  # a CPU draw: no device sync
+                signals_input = requested_signals(embedders, signals_input, mask, swapped, offset)
+                signals_asked = requested_signals(embedders, signals_real, mask, swapped, offset)
         r1_gamma = self.config.model.r1_gamma
         real = image.detach().requires_grad_(True) if r1_gamma > 0 else image
         with autocast(self.device, amp):
             prediction = self.generator(image, mask, signals_input)
             fake = composite(prediction, image, mask)
             global_logits, matching_logits = self._discriminator_logits(
-                real, fake.detach(), signals_real, signals_wrong
+                real, fake.detach(), signals_real, signals_wrong, signals_asked
             )
             d_global = loss.discriminator_loss(*global_logits.chunk(2))
             d_terms = [
@@ -425,13 +442,17 @@ class Trainer:
 
         self._set_discriminators_trainable(False)  # the G step only needs gradients for G
         with autocast(self.device, amp):
-            reconstruction = model.reconstruction(prediction.float(), image, mask)
+            # swapped samples were asked for another face's signals: their original is no target
+            reconstruction = model.reconstruction(prediction[swapped:].float(), image[swapped:], mask[swapped:])
             g_global = loss.generator_loss(model.discriminator(fake))
             g_terms = [
-                (condition.weight, loss.generator_loss(condition.discriminator(fake, signals_real[name])))
+                (condition.weight, loss.generator_loss(condition.discriminator(fake, signals_asked[name])))
                 for name, condition in weighted
             ]
             loss_g = inpainting_loss(reconstruction, g_global, g_terms, self.config.model.beta)
+            if control.consistency_weight:
+                consistency = consistency_loss(embedders, fake, signals_asked, mask)
+                loss_g = loss_g + control.consistency_weight * consistency
         self.optimizer_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
         self.scaler_g.step(self.optimizer_g)
@@ -448,6 +469,8 @@ class Trainer:
         metrics = {"loss_d": loss_d, "loss_g": loss_g, "reconstruction": reconstruction, "adv_global": g_global}
         if r1_gamma > 0:
             metrics["r1"] = penalty
+        if control.consistency_weight:
+            metrics["consistency"] = consistency
         for (name, _), (_, term) in zip(weighted, g_terms, strict=True):
             metrics[f"adv_{name}"] = term
         return {key: value.detach().float() for key, value in metrics.items()}
