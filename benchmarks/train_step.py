@@ -228,7 +228,15 @@ def write_markdown(reports: list[dict], path: Path) -> None:
         "ratio cancels out a noisy machine. FLOPs are counted with `torch.utils.flop_counter` (a multiply-add "
         "is 2 FLOPs). Each device's section is regenerated when the benchmark runs there.\n\n"
         + "\n".join(device_section(report) for report in reports)
+        + generators_section()
     )
+
+
+def generators_section() -> str:
+    """The per-generator table of ``generators.py``, where it has been run."""
+    from generators import OUTPUT, markdown  # imported here: generators.py builds on this module
+
+    return "\n" + markdown(json.loads(OUTPUT.read_text())) if OUTPUT.exists() else ""
 
 
 def saved_reports() -> list[dict]:
