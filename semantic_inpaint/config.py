@@ -147,6 +147,14 @@ class ModelConfig(StrictModel):
         le=1000,
         description="R1 penalty γ (Mescheder et al. 2018): γ/2·E‖∇D(real)‖² on every discriminator; 0: off (the paper)",
     )
+    local_discriminator: ComponentConfig | None = Field(
+        None,
+        description="GL's local discriminator (Iizuka et al. 2017): any registered discriminator, judging the "
+        "square of side local_size centred on the hole, its term added to the global one; null: none (the paper)",
+    )
+    local_size: int | None = Field(
+        None, ge=8, le=4096, description="side of the local discriminator's crop (default: half the resolution)"
+    )
     control: ControlConfig = Field(
         default_factory=ControlConfig, description="the controllable recipe: swapped signals and a consistency term"
     )
@@ -157,6 +165,10 @@ class ModelConfig(StrictModel):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"conditions: each embedder may appear once, received {duplicates} twice")
+        if self.local_size is not None and self.local_size > self.resolution:
+            raise ValueError(
+                f"local_size: expected at most the resolution ({self.resolution}), received {self.local_size}"
+            )
         return self
 
 

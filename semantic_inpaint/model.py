@@ -156,6 +156,15 @@ class BoostedGAN(nn.Module):
             signal=None,
         )
         self.discriminator: ConditionalDiscriminator = discriminator
+        #: GL's local discriminator of the hole's crop (``None``: the paper's model has none)
+        self.local_size = config.local_size or resolution // 2
+        self.local_discriminator: ConditionalDiscriminator | None = None
+        local_spec = config.local_discriminator
+        if local_spec is not None:
+            self.local_discriminator, local_options = registry.build_resolved(
+                "discriminator", local_spec.name, local_spec.options, resolution=self.local_size, signal=None
+            )
+            local_spec = ComponentConfig(name=local_spec.name, options=local_options)
         self.reconstruction, reconstruction_options = registry.build_resolved(
             "reconstruction_loss", config.reconstruction.name, config.reconstruction.options
         )
@@ -166,6 +175,7 @@ class BoostedGAN(nn.Module):
                 "discriminator": ComponentConfig(name=config.discriminator.name, options=discriminator_options),
                 "conditions": resolved_conditions,
                 "reconstruction": ComponentConfig(name=config.reconstruction.name, options=reconstruction_options),
+                "local_discriminator": local_spec,
             }
         )
         self.matching_loss: MatchingLoss = MATCHING_LOSSES[config.gan_loss]()
@@ -187,6 +197,8 @@ class BoostedGAN(nn.Module):
 
     def discriminator_parameters(self) -> list[nn.Parameter]:
         params = list(self.discriminator.parameters())
+        if self.local_discriminator is not None:
+            params += list(self.local_discriminator.parameters())
         for _, condition in self.condition_items():
             params += list(condition.discriminator.parameters())
         return params

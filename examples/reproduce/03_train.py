@@ -50,6 +50,8 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
     generator = name.removesuffix("_full")
     if generator in generators:
         config.model.generator.name = generator  # the same options (width) for every generator
+        if generator == "global_local":  # GL is its completion network *and* its local discriminator
+            config.model.local_discriminator = config.model.discriminator.model_copy(deep=True)
         if generator == name:
             config.model.conditions = []
     elif name == "none":

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from semantic_inpaint.augment import JointAugmentation
 from semantic_inpaint.config import ComponentConfig, ModelConfig, RunConfig, map_paths, save_config
 from semantic_inpaint.core import composite
+from semantic_inpaint.hole_crops import hole_crops
 from semantic_inpaint.io import (
     CHECKPOINT_FORMAT,
     atomic_path,
@@ -178,6 +179,8 @@ class Trainer:
         # what the training step calls: the same modules, wrapped for DDP and compiled if asked
         self.generator = self._prepare(self.model.generator)
         self.discriminator = self._prepare(self.model.discriminator)
+        local = self.model.local_discriminator
+        self.local_discriminator = self._prepare(local) if local is not None else None
         self.matching = {  # conditions with λ = 0 have no discriminator term to train
             name: self._prepare(c.discriminator) for name, c in self.model.condition_items() if c.weight != 0
         }
@@ -432,6 +435,10 @@ class Trainer:
                 for name, condition in weighted
             ]
             loss_d = weighted_sum(d_global, d_terms)
+            if self.local_discriminator is not None:  # GL: the hole's crop, judged on its own
+                size = model.local_size
+                crops = torch.cat([hole_crops(real, mask, size), hole_crops(fake.detach(), mask, size)])
+                loss_d = loss_d + loss.discriminator_loss(*self.local_discriminator(crops).chunk(2))
             if r1_gamma > 0:
                 penalty = self._r1_penalty(real, global_logits, matching_logits, weighted)
                 loss_d = loss_d + r1_gamma / 2 * penalty
@@ -445,11 +452,15 @@ class Trainer:
             # swapped samples were asked for another face's signals: their original is no target
             reconstruction = model.reconstruction(prediction[swapped:].float(), image[swapped:], mask[swapped:])
             g_global = loss.generator_loss(model.discriminator(fake))
+            g_unconditioned = g_global  # the global term, and GL's local one where there is one
+            if self.local_discriminator is not None:
+                g_local = loss.generator_loss(self.local_discriminator(hole_crops(fake, mask, model.local_size)))
+                g_unconditioned = g_global + g_local
             g_terms = [
                 (condition.weight, loss.generator_loss(condition.discriminator(fake, signals_asked[name])))
                 for name, condition in weighted
             ]
-            loss_g = inpainting_loss(reconstruction, g_global, g_terms, self.config.model.beta)
+            loss_g = inpainting_loss(reconstruction, g_unconditioned, g_terms, self.config.model.beta)
             if control.consistency_weight:
                 consistency = consistency_loss(embedders, fake, signals_asked, mask)
                 loss_g = loss_g + control.consistency_weight * consistency
@@ -471,6 +482,8 @@ class Trainer:
             metrics["r1"] = penalty
         if control.consistency_weight:
             metrics["consistency"] = consistency
+        if self.local_discriminator is not None:
+            metrics["adv_local"] = g_local
         for (name, _), (_, term) in zip(weighted, g_terms, strict=True):
             metrics[f"adv_{name}"] = term
         return {key: value.detach().float() for key, value in metrics.items()}
