@@ -33,6 +33,7 @@ from semantic_inpaint.models import (
     ProjectionDiscriminator,
     UNetGenerator,
 )
+from semantic_inpaint.perceptual_loss import PerceptualLoss
 
 
 @hookimpl
@@ -109,3 +110,8 @@ def register_datasets(register: Register) -> None:
 def register_reconstruction_losses(register: Register) -> None:
     register("l2", WholeImageL2, description="the paper's whole-image mean squared error (eq. 3)")
     register("hole_l1", HoleWeightedL1, description="L1 weighted 6:1 between hole and known pixels (PConv, LaMa)")
+    register(
+        "perceptual",
+        PerceptualLoss,
+        description="hole-weighted L1 + L1 of a frozen embedder's conv features (offline perceptual loss)",
+    )

@@ -53,7 +53,7 @@ class Condition(nn.Module):
         return self
 
 
-def _build_embedder(
+def build_embedder(
     registry: Registry, spec: ComponentConfig, load_weights: bool
 ) -> tuple[SemanticEmbedder, ComponentConfig]:
     """The embedder and its spec with every option spelled out (``weights`` kept as given).
@@ -118,7 +118,7 @@ class BoostedGAN(nn.Module):
         conditions: dict[str, Condition] = {}
         resolved_conditions: list[ConditionConfig] = []
         for spec in config.conditions:
-            embedder, embedder_spec = _build_embedder(registry, spec.embedder, load_embedder_weights)
+            embedder, embedder_spec = build_embedder(registry, spec.embedder, load_embedder_weights)
             if embedder.name != spec.embedder.name:
                 raise ValueError(
                     f"embedder {spec.embedder.name!r}: the factory built an embedder named "
