@@ -156,6 +156,29 @@ def command_export(args: argparse.Namespace) -> None:
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
+def command_serve(args: argparse.Namespace) -> None:
+    from semantic_inpaint.inference import Inpainter
+    from semantic_inpaint.serve import InpaintingService, make_server
+
+    models = {}
+    for source in args.models:
+        path = Path(source)
+        models[path.stem if path.suffix else source] = (
+            Inpainter.from_checkpoint(path, device=args.device)
+            if path.suffix
+            else Inpainter.from_pretrained(source, device=args.device)
+        )
+    server = make_server(InpaintingService(models), args.host, args.port)
+    host, port = server.server_address[:2]
+    print(f"serving {', '.join(models)} on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def add_model_source(parser: argparse.ArgumentParser) -> None:
     """``--model NAME`` or ``--checkpoint PATH``, exactly one."""
     source = parser.add_mutually_exclusive_group(required=True)
@@ -267,6 +290,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("demo.png"), help="the PNG to write")
     demo.add_argument("--device", default="auto", help=device_help)
     demo.set_defaults(run=command_demo)
+
+    serve = commands.add_parser("serve", help="a local web page: paint a hole, set attributes, compare models' fills")
+    serve.add_argument(
+        "--models",
+        nargs="+",
+        default=["celebahq64-none", "celebahq64-full"],
+        metavar="NAME_OR_FILE",
+        help="shipped model names or checkpoint / .safetensors files, shown left to right",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    serve.add_argument("--port", type=int, default=8765, help="port (0: any free one)")
+    serve.add_argument("--device", default="auto", help=device_help)
+    serve.set_defaults(run=command_serve)
 
     export = commands.add_parser(
         "export", help="write what inference needs: safetensors for this library, ONNX or TorchScript for any runtime"

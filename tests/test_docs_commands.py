@@ -26,7 +26,12 @@ from tests.conftest import REPO_ROOT, tiny_run
 
 DOCS = [REPO_ROOT / "README.md", REPO_ROOT / "docs" / "getting-started.md"]
 RUN_BY_CI = ("pip install", "semantic-inpaint quickstart", "python -m pytest")
-HAS_ITS_OWN_TEST = ("--config run.yaml --set training.steps=20", "--config run.yaml --resume   #")
+#: commands a test of their own runs (serve: a server that runs until stopped, in tests/test_serve.py)
+HAS_ITS_OWN_TEST = (
+    "--config run.yaml --set training.steps=20",
+    "--config run.yaml --resume   #",
+    "semantic-inpaint serve",
+)
 
 
 def blocks(path: Path, language: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""The page of ``semantic-inpaint serve`` (``index.html``)."""

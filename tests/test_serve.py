@@ -1,0 +1,123 @@
+"""`semantic-inpaint serve`: the JSON API, and the page end to end in a real headless browser."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from semantic_inpaint import Inpainter
+from semantic_inpaint.serve import InpaintingService, make_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHOTO = resources.files("semantic_inpaint") / "assets" / "astronaut.png"
+
+
+@pytest.fixture(scope="module")
+def address() -> Iterator[str]:
+    models = {name: Inpainter.from_pretrained(f"celebahq64-{name}", device="cpu") for name in ("none", "full")}
+    server = make_server(InpaintingService(models), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def data_url(image: Image.Image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def post(address: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"{address}/api/inpaint", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_api_fills_with_every_model_and_keeps_known_pixels(address: str) -> None:
+    with urllib.request.urlopen(f"{address}/api/models", timeout=30) as response:
+        info = json.loads(response.read())
+    assert info["models"] == ["none", "full"] and "Smiling" in info["attributes"]
+    photo = Image.open(PHOTO).convert("RGB")
+    hole = np.zeros((128, 128), np.uint8)
+    hole[40:80, 40:90] = 255
+    status, answer = post(
+        address, {"image": data_url(photo), "mask": data_url(Image.fromarray(hole)), "attributes": {"Smiling": 1}}
+    )
+    assert status == 200 and list(answer["fills"]) == ["none", "full"]
+    for url in answer["fills"].values():
+        filled = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+        assert np.array_equal(filled[hole == 0], np.asarray(photo)[hole == 0])
+        assert not np.array_equal(filled[hole > 0], np.asarray(photo)[hole > 0])
+
+
+def test_bad_input_is_a_400_that_names_the_field(address: str) -> None:
+    status, answer = post(address, {"image": "not a picture", "mask": ""})
+    assert status == 400 and answer["error"].startswith("image: expected an image data URL")
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)")
+def test_the_page_end_to_end_in_a_headless_browser(address: str, tmp_path: Path) -> None:
+    playwright = pytest.importorskip("playwright.sync_api", reason='needs playwright (pip install ".[test]")')
+    photo = tmp_path / "face.png"
+    Image.open(PHOTO).convert("RGB").save(photo)
+    with playwright.sync_playwright() as session:
+        browser = session.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1100, "height": 700})
+        page.goto(address)
+        page.wait_for_selector("select[data-attribute='Smiling']")
+        page.set_input_files("#photo", str(photo))
+        page.wait_for_function("document.getElementById('canvas').width === 128")
+        box = page.locator("#canvas").bounding_box()
+        page.mouse.move(box["x"] + 0.35 * box["width"], box["y"] + 0.55 * box["height"])
+        page.mouse.down()
+        for step in range(12):  # a stroke across the lower face
+            page.mouse.move(box["x"] + (0.35 + 0.03 * step) * box["width"], box["y"] + 0.6 * box["height"])
+        page.mouse.up()
+        page.select_option("select[data-attribute='Smiling']", "1")
+        page.click("#fill")
+        page.wait_for_selector("figure.fill img", timeout=120_000)
+        assert page.locator("figure.fill figcaption").all_inner_texts()[0].startswith("none")
+        assert page.locator("figure.fill").count() == 2
+        link = page.locator("figure.fill a").first
+        assert link.get_attribute("download") == "none.png"
+        assert link.get_attribute("href").startswith("data:image/png;base64,")
+        if os.environ.get("SEMANTIC_INPAINT_SCREENSHOTS"):  # docs/images/serve.png is made this way
+            page.screenshot(path=os.environ["SEMANTIC_INPAINT_SCREENSHOTS"])
+        browser.close()
+
+
+def test_the_documented_command_serves_the_page(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "semantic_inpaint.cli", "serve", "--models", "celebahq64-none", "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        line = server.stdout.readline()  # "serving none on http://127.0.0.1:PORT/ (Ctrl+C to stop)"
+        url = line.split(" on ")[1].split()[0]
+        assert line.startswith("serving celebahq64-none on http://127.0.0.1:")
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert b"<h1>semantic-inpaint</h1>" in response.read()
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0  # Ctrl+C stops it cleanly
