@@ -25,7 +25,8 @@ class PerceptualLoss(HoleWeightedL1):
     Args:
         embedder: the feature network, as in a condition: ``{"name": ..., "options": {"weights": ...}}``.
         feature_weight: weight of the feature term.
-        hole_weight / valid_weight: of the pixel term (see :class:`HoleWeightedL1`).
+        hole_weight: weight of a missing pixel's error in the pixel term (see :class:`HoleWeightedL1`).
+        valid_weight: weight of a known pixel's error in the pixel term.
 
     Shape:
         - prediction, target: ``(B, 3, H, W)`` in ``[-1, 1]``; mask ``(B, 1, H, W)`` in ``{0, 1}``

@@ -56,7 +56,8 @@ class ContextEncoderGenerator(InpaintGenerator):
         signals: the semantic signals (maps at the input; vectors concatenated at the 4×4
             bottleneck, or modulating every decoder block).
         width: channels of the first layer (the paper's 64), doubling to at most ``8 * width``.
-        vector_conditioning / map_conditioning: how the signals enter.
+        vector_conditioning: ``"concat"`` (vectors replicated at the bottleneck) or ``"film"``.
+        map_conditioning: ``"concat"`` (maps at the input) or ``"spade"``.
 
     Shape:
         - image: ``(B, 3, resolution, resolution)`` in ``[-1, 1]``, mask ``(B, 1, ...)`` in ``{0, 1}``

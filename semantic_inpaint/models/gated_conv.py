@@ -18,8 +18,11 @@ class GatedConv2d(nn.Module):
     """``act(conv_f(x)) · sigmoid(conv_g(x))`` with one fused convolution.
 
     Args:
-        in_channels / out_channels: channels in and out.
-        kernel_size, stride, dilation: of the convolution (same padding).
+        in_channels: channels in.
+        out_channels: channels out.
+        kernel_size: of the convolution (same padding).
+        stride: of the convolution.
+        dilation: of the convolution.
         activation: applied to the features (ELU as DeepFill v2; ``None`` for the output layer).
 
     Shape: ``(B, in_channels, H, W)`` → ``(B, out_channels, H / stride, W / stride)``

@@ -77,7 +77,8 @@ class GatedGenerator(InpaintGenerator):
         width: channels of the first layer (DeepFill's 48 at 256 px; default scaled with the resolution).
         dilations: of the gated convolutions at the bottleneck of both stages.
         contextual_attention: add the refinement stage's contextual-attention branch.
-        vector_conditioning / map_conditioning: how the signals enter.
+        vector_conditioning: ``"concat"`` (vectors replicated at the bottleneck) or ``"film"``.
+        map_conditioning: ``"concat"`` (maps at the input) or ``"spade"``.
 
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``, mask ``(B, 1, H, W)`` in ``{0, 1}`` (1 = missing)

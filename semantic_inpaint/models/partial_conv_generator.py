@@ -49,7 +49,8 @@ class PartialConvGenerator(InpaintGenerator):
         signals: the semantic signals it is conditioned on (maps at the input, vectors at
             the bottleneck, or modulating every decoder level).
         width: channels of the first level (the paper's 64 at 256 px), doubling to ``8 * width``.
-        vector_conditioning / map_conditioning: how the signals enter.
+        vector_conditioning: ``"concat"`` (vectors replicated at the bottleneck) or ``"film"``.
+        map_conditioning: ``"concat"`` (maps at the input) or ``"spade"``.
 
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``, mask ``(B, 1, H, W)`` in ``{0, 1}`` (1 = missing)

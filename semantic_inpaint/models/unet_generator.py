@@ -50,9 +50,10 @@ class UNetGenerator(InpaintGenerator):
         bottleneck_stride: total downsampling (8: an 8×8 bottleneck at 64 px).
         dilations: dilation of each residual bottleneck block.
         norm: ``"batch"``, ``"group"`` or ``"none"`` (see :func:`~semantic_inpaint.models.blocks.conv_norm_act`).
-        vector_conditioning / map_conditioning: how the signals enter
+        vector_conditioning: ``"concat"`` (replicated at the bottleneck) or ``"film"``
             (:class:`~semantic_inpaint.models.signal_routing.SignalRouting`); modulation acts on every
             bottleneck and decoder block.
+        map_conditioning: ``"concat"`` (at the input) or ``"spade"``.
 
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``, mask ``(B, 1, H, W)`` in ``{0, 1}`` (1 = missing)
