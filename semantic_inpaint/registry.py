@@ -58,7 +58,7 @@ class RegistryError(LookupError):
         >>> Registry().get("generator", "nope")
         Traceback (most recent call last):
         ...
-        semantic_inpaint.registry.RegistryError: unknown generator 'nope'; registered generators: ['dilated']
+        semantic_inpaint.registry.RegistryError: unknown generator 'nope'; registered generators: [...]
     """
 
 

@@ -21,7 +21,15 @@ from semantic_inpaint.models.signal_routing import MapConditioning, VectorCondit
 class GlobalLocalGenerator(DilatedGenerator):
     """GL's completion network: :class:`DilatedGenerator` at GL's stride 4.
 
-    Args: as :class:`DilatedGenerator`, with ``bottleneck_stride=4`` by default.
+    Args:
+        resolution: training size in pixels (a multiple of ``bottleneck_stride``).
+        signals: the semantic signals it is conditioned on (empty: GL itself).
+        width: channels of the first layer (GL's 64 at 256 px; default scaled with the resolution).
+        bottleneck_stride: total downsampling: GL's 4 (64×64 features at 256 px).
+        dilations: dilation rates of the bottleneck convolutions (GL's 2, 4, 8, 16).
+        norm: ``"batch"`` (GL), ``"group"`` or ``"none"``.
+        vector_conditioning: ``"concat"`` (replicated at the bottleneck) or ``"film"``.
+        map_conditioning: ``"concat"`` (at the input) or ``"spade"``.
 
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``, mask ``(B, 1, H, W)`` in ``{0, 1}``
