@@ -5,9 +5,11 @@ each model side by side, each with a download link. Standard library only (``htt
 it listens on the loopback address unless told otherwise, and handles one request at a time
 per connection thread.
 
-API (JSON): ``GET /api/models`` → ``{"models": [...], "attributes": [...]}``;
+API (JSON): ``GET /api/models`` → ``{"models": [...], "attributes": [...], "parts": [...]}``;
 ``POST /api/inpaint`` with ``{"image": data URL, "mask": data URL (white = hole),
-"attributes": {name: 0 or 1}, "strategy": "resize" | "crop"}`` → ``{"fills": {model: data URL}}``.
+"attributes": {name: 0 or 1}, "parts": data URL of a greyscale label map (class ids; 255 or
+any value that is no class keeps the prediction), "strategy": "resize" | "crop"}`` →
+``{"fills": {model: data URL}}``.
 """
 
 from __future__ import annotations
@@ -61,15 +63,19 @@ class InpaintingService:
         self.models = dict(models)
         self.lock = threading.Lock()  # one fill at a time: the models are not shared across threads
 
-    def describe(self) -> dict[str, Any]:
-        """The models and the attribute names a user may set (those of every model that has them)."""
+    def names(self, condition: str) -> list[str]:
+        """The entry (attribute) or class (part) names of a condition, over every model that has it."""
         names: list[str] = []
         for inpainter in self.models.values():
-            embedder = dict(inpainter.graph.embedders.items()).get("attribute")
+            embedder = dict(inpainter.graph.embedders.items()).get(condition)
             for name in getattr(embedder, "names", None) or []:
                 if name not in names:
                     names.append(name)
-        return {"models": list(self.models), "attributes": names}
+        return names
+
+    def describe(self) -> dict[str, Any]:
+        """The models, the attributes a user may set and the parts they may paint."""
+        return {"models": list(self.models), "attributes": self.names("attribute"), "parts": self.names("segmentation")}
 
     def fill(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Answer a ``POST /api/inpaint`` body (see the module docstring)."""
@@ -80,14 +86,26 @@ class InpaintingService:
         if not isinstance(attributes, dict):
             raise ValueError("attributes: expected an object of name: value")
         strategy = request.get("strategy", "resize")
+        parts = None
+        if request.get("parts"):
+            labels = np.asarray(decode_data_url(request["parts"], "parts").convert("L"), dtype=np.int64)
+            if labels.shape != hole.shape:
+                raise ValueError(f"parts: expected the photo's size {hole.shape}, received {labels.shape}")
+            classes = len(self.names("segmentation"))
+            parts = np.where(labels < classes, labels, 255)  # edge blends and unpainted pixels keep the prediction
         fills = {}
         with self.lock:
             for label, inpainter in self.models.items():
                 own = dict(inpainter.graph.embedders.items()).get("attribute")
                 known = set(getattr(own, "names", None) or [])
                 asked = {name: float(value) for name, value in attributes.items() if name in known}
+                has_parts = "segmentation" in dict(inpainter.graph.embedders.items())
                 filled = inpainter.inpaint(
-                    image, hole.astype(np.uint8) * 255, strategy=strategy, attributes=asked or None
+                    image,
+                    hole.astype(np.uint8) * 255,
+                    strategy=strategy,
+                    attributes=asked or None,
+                    parts=parts if has_parts else None,
                 )
                 fills[label] = encode_png(filled)
         return {"fills": fills}

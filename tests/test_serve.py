@@ -59,7 +59,7 @@ def post(address: str, body: dict) -> tuple[int, dict]:
 def test_the_api_fills_with_every_model_and_keeps_known_pixels(address: str) -> None:
     with urllib.request.urlopen(f"{address}/api/models", timeout=30) as response:
         info = json.loads(response.read())
-    assert info["models"] == ["none", "full"] and "Smiling" in info["attributes"]
+    assert info["models"] == ["none", "full"] and "Smiling" in info["attributes"] and "lips" in info["parts"]
     photo = Image.open(PHOTO).convert("RGB")
     hole = np.zeros((128, 128), np.uint8)
     hole[40:80, 40:90] = 255
@@ -71,6 +71,20 @@ def test_the_api_fills_with_every_model_and_keeps_known_pixels(address: str) -> 
         filled = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
         assert np.array_equal(filled[hole == 0], np.asarray(photo)[hole == 0])
         assert not np.array_equal(filled[hole > 0], np.asarray(photo)[hole > 0])
+
+
+def test_painted_parts_reach_the_models_that_read_parts(address: str) -> None:
+    photo = Image.open(PHOTO).convert("RGB")
+    hole = np.zeros((128, 128), np.uint8)
+    hole[70:100, 40:90] = 255
+    labels = np.full((128, 128), 255, np.uint8)
+    labels[78:92, 48:82] = 7  # lips inside the hole; 255 elsewhere keeps the prediction
+    body = {"image": data_url(photo), "mask": data_url(Image.fromarray(hole))}
+    _, plain = post(address, body)
+    status, painted = post(address, {**body, "parts": data_url(Image.fromarray(labels))})
+    assert status == 200
+    assert painted["fills"]["none"] == plain["fills"]["none"]  # no segmentation condition: nothing to steer
+    assert painted["fills"]["full"] != plain["fills"]["full"]
 
 
 def test_bad_input_is_a_400_that_names_the_field(address: str) -> None:
@@ -95,6 +109,11 @@ def test_the_page_end_to_end_in_a_headless_browser(address: str, tmp_path: Path)
         page.mouse.down()
         for step in range(12):  # a stroke across the lower face
             page.mouse.move(box["x"] + (0.35 + 0.03 * step) * box["width"], box["y"] + 0.6 * box["height"])
+        page.mouse.up()
+        page.select_option("#paint", label="part: lips")  # lips painted inside the hole
+        page.mouse.move(box["x"] + 0.42 * box["width"], box["y"] + 0.6 * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + 0.55 * box["width"], box["y"] + 0.6 * box["height"])
         page.mouse.up()
         page.select_option("select[data-attribute='Smiling']", "1")
         page.click("#fill")
