@@ -147,6 +147,13 @@ class ModelConfig(StrictModel):
         le=1000,
         description="R1 penalty γ (Mescheder et al. 2018): γ/2·E‖∇D(real)‖² on every discriminator; 0: off (the paper)",
     )
+    feature_matching: float = Field(
+        0.0,
+        ge=0,
+        le=1000,
+        description="weight of discriminator feature matching: the L1 distance of the global discriminator's "
+        "convolution features of fill and original, added to the generator's loss; 0: off (the paper)",
+    )
     local_discriminator: ComponentConfig | None = Field(
         None,
         description="GL's local discriminator (Iizuka et al. 2017): any registered discriminator, judging the "

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from semantic_inpaint.augment import JointAugmentation
 from semantic_inpaint.config import ComponentConfig, ModelConfig, RunConfig, map_paths, save_config
 from semantic_inpaint.core import composite
+from semantic_inpaint.feature_matching import feature_matching_loss
 from semantic_inpaint.hole_crops import hole_crops
 from semantic_inpaint.io import (
     CHECKPOINT_FORMAT,
@@ -464,6 +465,9 @@ class Trainer:
             if control.consistency_weight:
                 consistency = consistency_loss(embedders, fake, signals_asked, mask)
                 loss_g = loss_g + control.consistency_weight * consistency
+            if self.config.model.feature_matching:
+                matching = feature_matching_loss(self.discriminator, image, fake)
+                loss_g = loss_g + self.config.model.feature_matching * matching
         self.optimizer_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
         self.scaler_g.step(self.optimizer_g)
@@ -484,6 +488,8 @@ class Trainer:
             metrics["consistency"] = consistency
         if self.local_discriminator is not None:
             metrics["adv_local"] = g_local
+        if self.config.model.feature_matching:
+            metrics["feature_matching"] = matching
         for (name, _), (_, term) in zip(weighted, g_terms, strict=True):
             metrics[f"adv_{name}"] = term
         return {key: value.detach().float() for key, value in metrics.items()}
