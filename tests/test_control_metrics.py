@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import torch
@@ -42,3 +44,14 @@ def test_a_model_that_obeys_flips_every_face() -> None:
 def test_a_deaf_model_flips_no_more_often_than_without_a_request() -> None:
     scores = attribute_control(fake_model(False), faces(), NAMES, judge)
     assert all(s["flip_rate"] == s["without_request"] == 0.0 and s["preserved"] == 1.0 for s in scores.values())
+
+
+def test_the_guide_quotes_the_saved_control_measurement() -> None:
+    root = Path(__file__).resolve().parents[1]
+    saved = json.loads((root / "examples/reproduce/results/small64/control.json").read_text())
+    scores = saved["models"]["full"]["attributes"]
+    guide = " ".join((root / "docs/getting-started.md").read_text().split())
+    for key in ("flip_rate", "without_request"):
+        quoted = " / ".join(f"{scores[name][key]:.3f}" for name in NAMES)
+        assert quoted in guide, f"getting-started.md should quote {key} {quoted} from control.json"
+    assert f"{saved['images']} held-out" in guide
