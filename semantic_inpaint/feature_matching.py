@@ -9,21 +9,9 @@ registered discriminator (the features are read with forward hooks, no API neede
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
-
-def convolution_features(network: nn.Module, image: Tensor) -> list[Tensor]:
-    """The output of every ``Conv2d`` of ``network`` when it scores ``image`` ``(B, 3, H, W)``."""
-    captured: list[Tensor] = []
-    layers = [module for module in network.modules() if isinstance(module, nn.Conv2d)]
-    hooks = [layer.register_forward_hook(lambda _m, _i, out: captured.append(out)) for layer in layers]
-    try:
-        network(image)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return captured
+from semantic_inpaint.convolution_features import feature_distance
 
 
 def feature_matching_loss(discriminator: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
@@ -31,13 +19,11 @@ def feature_matching_loss(discriminator: nn.Module, real: Tensor, fake: Tensor) 
     of ``fake`` and of ``real`` (both ``(B, 3, H, W)`` in ``[-1, 1]``); gradients reach ``fake`` only.
 
     Examples:
+        >>> import torch
         >>> from semantic_inpaint.models import ConvDiscriminator
         >>> d = ConvDiscriminator(resolution=32, width=4)
         >>> image = torch.rand(2, 3, 32, 32) * 2 - 1
         >>> float(feature_matching_loss(d, image, image))
         0.0
     """
-    with torch.no_grad():
-        wanted = convolution_features(discriminator, real)
-    got = convolution_features(discriminator, fake)
-    return torch.stack([(a.float() - b.float()).abs().mean() for a, b in zip(got, wanted, strict=True)]).mean()
+    return feature_distance(discriminator, fake, real)

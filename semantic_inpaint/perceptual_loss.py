@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import torch
 from pydantic import Field
-from torch import Tensor, nn
+from torch import Tensor
 
 from semantic_inpaint.config import ComponentConfig
+from semantic_inpaint.convolution_features import feature_distance
 from semantic_inpaint.hole_weighted_l1 import HoleWeightedL1
 
 
@@ -33,6 +33,7 @@ class PerceptualLoss(HoleWeightedL1):
         - output: a scalar (gradients reach ``prediction`` only)
 
     Examples:
+        >>> import torch
         >>> loss = PerceptualLoss({"name": "attribute", "options": {"num_attributes": 4, "width": 4}})
         >>> image, mask = torch.rand(1, 3, 32, 32) * 2 - 1, torch.ones(1, 1, 32, 32)
         >>> float(loss(image, image, mask))
@@ -53,24 +54,9 @@ class PerceptualLoss(HoleWeightedL1):
         self.feature_weight = feature_weight
         network, _ = build_embedder(get_registry(), ComponentConfig.model_validate(embedder), True)
         self.network = network.eval().requires_grad_(False)
-        self.layers = [module for module in self.network.modules() if isinstance(module, nn.Conv2d)]
-
-    def features(self, image: Tensor) -> list[Tensor]:
-        """The output of every convolution of the feature network for ``image``."""
-        captured: list[Tensor] = []
-        hooks = [layer.register_forward_hook(lambda _m, _i, out: captured.append(out)) for layer in self.layers]
-        try:
-            self.network.logits(image)
-        finally:
-            for hook in hooks:
-                hook.remove()
-        return captured
 
     def __call__(self, prediction: Tensor, target: Tensor, mask: Tensor) -> Tensor:
         self.network.to(prediction.device)
         pixels = super().__call__(prediction, target, mask)
-        with torch.no_grad():
-            wanted = self.features(target.to(prediction.dtype))
-        got = self.features(prediction)
-        distance = torch.stack([(a.float() - b.float()).abs().mean() for a, b in zip(got, wanted, strict=True)])
-        return pixels + self.feature_weight * distance.mean()
+        features = feature_distance(self.network, prediction, target.to(prediction.dtype), self.network.logits)
+        return pixels + self.feature_weight * features

@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 
 from semantic_inpaint.config import RunConfig
-from semantic_inpaint.feature_matching import convolution_features, feature_matching_loss
+from semantic_inpaint.convolution_features import convolution_features
+from semantic_inpaint.feature_matching import feature_matching_loss
 from semantic_inpaint.models import PatchDiscriminator
 from semantic_inpaint.training import Trainer
 from tests.conftest import tiny_run
