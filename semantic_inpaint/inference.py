@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, overload
+from typing import Any, Literal, NamedTuple, get_args, overload
 
 import numpy as np
 import torch
@@ -42,8 +43,9 @@ from semantic_inpaint.validation import check_image, check_mask, check_tensor
 #: the range of a tensor image's values: ``(-1, 1)`` or ``(0, 1)``
 ValueRange = tuple[float, float]
 
-#: how a photo meets the model: ``resize`` the whole photo to its resolution, or ``crop`` a
-#: window around each hole region (see :mod:`semantic_inpaint.hole_windows`)
+#: how a photo meets the model: ``resize`` the whole photo to its resolution, ``crop`` a window
+#: around each hole region (see :mod:`semantic_inpaint.hole_windows`), or ``native``: the photo's
+#: own pixels, whole or in tiles (see :mod:`semantic_inpaint.native_tiles`)
 Strategy = Literal["resize", "crop", "native"]
 #: windows filled in one batch by the ``crop`` strategy (bounds the memory of many holes)
 WINDOWS_PER_BATCH = 16
@@ -233,6 +235,12 @@ def label_map(request: Any, size: tuple[int, int], name: str) -> Tensor:
     return labels
 
 
+def pad_labels(labels: Tensor, multiple: int) -> Tensor:
+    """``(B, H, W)`` int64 labels padded at the bottom and right to ``multiple``s with
+    :data:`~semantic_inpaint.core.KEEP_LABEL` (the padding keeps the prediction)."""
+    return pad_to_multiple(labels[:, None].float(), multiple, KEEP_LABEL)[:, 0].long()
+
+
 def resize_labels(labels: Tensor, side: int) -> Tensor:
     """``(B, H, W)`` int64 labels → ``(B, side, side)``, nearest neighbour (class ids are not blended)."""
     if tuple(labels.shape[-2:]) == (side, side):
@@ -374,7 +382,7 @@ class Inpainter:
         image_in, mask_in = image.to(self.device).float(), mask.to(self.device).float()
         side = self.resolution
         whole = (slice(None), slice(None))
-        overrides = self._requests_at(requests, [whole], side, image.shape[0])
+        overrides = self._requests_at(requests, [whole], partial(resize_labels, side=side), image.shape[0])
         prediction = self._prediction(resize_to(image_in, side), hole_at_resolution(mask_in, side), overrides)
         window = (..., slice(bounds[0], bounds[1]), slice(bounds[2], bounds[3]))
         region = self._composite_window(prediction, image_in[window], mask_in[window], image.shape[-2:], bounds)
@@ -437,16 +445,21 @@ class Inpainter:
         return Requests(checked, parts_where)
 
     def _requests_at(
-        self, requests: Requests | None, crops: list[tuple[slice, slice]], side: int, batch: int
+        self,
+        requests: Requests | None,
+        crops: list[tuple[slice, slice]],
+        fit: Callable[[Tensor], Tensor],
+        batch: int,
     ) -> dict[str, Any] | None:
-        """The requests for a batch of windows at the model's resolution: label maps cropped and
-        resized (nearest), one row per window (or per image for a tensor batch)."""
+        """The requests for a batch of windows as the model sees them: label maps cropped and
+        ``fit`` (resized to its resolution, or padded to its size multiple), one row per window
+        (or per image for a tensor batch)."""
         if requests is None:
             return None
         signals = {}
         for name, request in requests.signals.items():
             if isinstance(request, Tensor):
-                rows = [resize_labels(request[(..., *crop)], side) for crop in crops]
+                rows = [fit(request[(..., *crop)]) for crop in crops]
                 signals[name] = torch.cat(rows).expand(batch, -1, -1).to(self.device)
             else:
                 signals[name] = request
@@ -498,7 +511,7 @@ class Inpainter:
             prediction = self._prediction(
                 torch.cat([_array_at_resolution(image[crop], side) for crop in crops]),
                 torch.cat([hole_at_resolution(mask[(..., *crop)], side) for crop in crops]),
-                self._requests_at(requests, crops, side, len(crops)),
+                self._requests_at(requests, crops, partial(resize_labels, side=side), len(crops)),
             )
             for index, window in enumerate(chunk):
                 self._write_window(pixels, image, hole, window, prediction[index : index + 1])
@@ -512,19 +525,10 @@ class Inpainter:
         multiple = self.graph.size_multiple
         for window in native_tiles(hole > 0, tile):
             crop = (slice(window.top, window.top + window.height), slice(window.left, window.left + window.width))
-            overrides = None
-            if requests is not None:
-                signals = {
-                    name: pad_to_multiple(request[(..., *crop)][:, None].float(), multiple, KEEP_LABEL)[:, 0].long()
-                    if isinstance(request, Tensor)
-                    else request
-                    for name, request in requests.signals.items()
-                }
-                overrides = {"signals": signals, "where": requests.where}
             prediction = self._prediction(
                 pad_to_multiple(_array_as_tensor(image[crop]), multiple),
                 pad_to_multiple(torch.from_numpy(hole[crop])[None, None], multiple, 0.0),
-                overrides,
+                self._requests_at(requests, [crop], partial(pad_labels, multiple=multiple), 1),
             )
             self._write_window(pixels, image, hole, window, prediction[..., : window.height, : window.width])
         return pixels
@@ -627,7 +631,7 @@ class Inpainter:
         The requests steer the fill only as far as the model learnt to follow its signals.
         """
         check_mask_threshold(mask_threshold)
-        if strategy not in ("resize", "crop", "native"):
+        if strategy not in get_args(Strategy):
             raise ValueError(f"strategy: expected 'resize', 'crop' or 'native', received {strategy!r}")
         if tile is not None and (strategy != "native" or isinstance(tile, bool) or not isinstance(tile, int)):
             raise ValueError(f"tile: expected None, or a number of pixels with strategy='native', received {tile!r}")
