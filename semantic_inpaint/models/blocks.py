@@ -60,6 +60,16 @@ def log2_exact(value: int, name: str) -> int:
     return exponent
 
 
+def level_widths(width: int, levels: int, cap: int = 8) -> list[int]:
+    """Channels per level of an encoder that doubles them at each halving, up to ``cap · width``.
+
+    Examples:
+        >>> level_widths(16, 5)
+        [16, 32, 64, 128, 128]
+    """
+    return [width * min(2**level, cap) for level in range(levels)]
+
+
 def scaled_width(resolution: int) -> int:
     """Default first-layer width for a resolution: the paper's 64 at 256 px, ``resolution / 4``
     below it, at least 16 (a 64 px model trains at over 1 step/s on two CPU cores).

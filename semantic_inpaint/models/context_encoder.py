@@ -24,7 +24,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from semantic_inpaint.core import InpaintGenerator, SignalSpec
-from semantic_inpaint.models.blocks import log2_exact, scaled_width
+from semantic_inpaint.models.blocks import level_widths, log2_exact, scaled_width
 from semantic_inpaint.models.signal_routing import MapConditioning, SignalRouting, VectorConditioning
 
 GRID = 4  # the bottleneck is GRID × GRID positions
@@ -86,7 +86,7 @@ class ContextEncoderGenerator(InpaintGenerator):
         self.resolution = resolution
         self.size_multiple = resolution
         self.routing = SignalRouting(signals, vector_conditioning, map_conditioning)
-        channels = [width * min(2**level, 8) for level in range(levels)]
+        channels = level_widths(width, levels)
         encoder: list[nn.Module] = []
         previous = self.routing.input_channels
         for level, out in enumerate(channels):

@@ -19,7 +19,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from semantic_inpaint.core import InpaintGenerator, SignalSpec
-from semantic_inpaint.models.blocks import log2_exact, scaled_width
+from semantic_inpaint.models.blocks import level_widths, log2_exact, scaled_width
 from semantic_inpaint.models.partial_conv import PartialConv2d
 from semantic_inpaint.models.signal_routing import MapConditioning, SignalRouting, VectorConditioning
 
@@ -78,7 +78,7 @@ class PartialConvGenerator(InpaintGenerator):
             raise ValueError(f"resolution: expected a power of two of at least 8, received {resolution}")
         self.size_multiple = 2**levels
         self.routing = SignalRouting(signals, vector_conditioning, map_conditioning)
-        channels = [width * min(2**level, 8) for level in range(levels)]
+        channels = level_widths(width, levels)
         kernels = [7, 5, 5] + [3] * max(0, levels - 3)
         encoder, previous = [], self.routing.input_channels
         for level, (out, kernel) in enumerate(zip(channels, kernels, strict=False)):

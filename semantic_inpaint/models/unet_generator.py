@@ -19,7 +19,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from semantic_inpaint.core import InpaintGenerator, SignalSpec
-from semantic_inpaint.models.blocks import Normalization, conv_norm_act, log2_exact, scaled_width
+from semantic_inpaint.models.blocks import Normalization, conv_norm_act, level_widths, log2_exact, scaled_width
 from semantic_inpaint.models.signal_routing import MapConditioning, SignalRouting, VectorConditioning
 
 
@@ -88,7 +88,7 @@ class UNetGenerator(InpaintGenerator):
         self.size_multiple = bottleneck_stride
         block = partial(conv_norm_act, norm=norm)
         self.routing = SignalRouting(signals, vector_conditioning, map_conditioning)
-        channels = [width * min(2**level, 8) for level in range(levels + 1)]  # per level, full size first
+        channels = level_widths(width, levels + 1)  # per level, full size first
 
         self.stem = block(self.routing.input_channels, channels[0], 5)
         self.down = nn.ModuleList(
