@@ -50,6 +50,13 @@ def encode_png(pixels: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def condition_names(inpainter: Inpainter, condition: str) -> list[str] | None:
+    """The entry (attribute) or class (part) names of one of the model's conditions, ``None``
+    when the model has no such condition."""
+    embedders = inpainter.graph.embedders
+    return list(getattr(embedders[condition], "names", None) or []) if condition in embedders else None
+
+
 class InpaintingService:
     """The models a page compares, and one fill request answered by all of them.
 
@@ -67,8 +74,7 @@ class InpaintingService:
         """The entry (attribute) or class (part) names of a condition, over every model that has it."""
         names: list[str] = []
         for inpainter in self.models.values():
-            embedder = dict(inpainter.graph.embedders.items()).get(condition)
-            for name in getattr(embedder, "names", None) or []:
+            for name in condition_names(inpainter, condition) or []:
                 if name not in names:
                     names.append(name)
         return names
@@ -96,10 +102,9 @@ class InpaintingService:
         fills = {}
         with self.lock:
             for label, inpainter in self.models.items():
-                own = dict(inpainter.graph.embedders.items()).get("attribute")
-                known = set(getattr(own, "names", None) or [])
+                known = condition_names(inpainter, "attribute") or []
                 asked = {name: float(value) for name, value in attributes.items() if name in known}
-                has_parts = "segmentation" in dict(inpainter.graph.embedders.items())
+                has_parts = condition_names(inpainter, "segmentation") is not None
                 filled = inpainter.inpaint(
                     image,
                     hole.astype(np.uint8) * 255,
