@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from semantic_inpaint.config import ModelConfig, RunConfig
 from semantic_inpaint.hole_crops import hole_centres, hole_crops
+from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
+from semantic_inpaint.training.trainer import with_new_option_defaults
 from tests.conftest import tiny_model, tiny_run
 
 
@@ -60,3 +62,11 @@ def test_a_model_with_a_local_discriminator_trains_it(tmp_path: Path) -> None:
     record = trainer.fit(progress=False)
     assert record["adv_local"] > 0 and trainer.model.local_size == 16
     assert any(not torch.equal(a, b) for a, b in zip(before, local.parameters(), strict=True))  # it learnt
+
+
+def test_a_resume_fills_the_local_discriminators_later_options_like_every_other_components() -> None:
+    config = ModelConfig.model_validate({**tiny_model(), "local_discriminator": {"name": "conv", "options": {}}})
+    filled = with_new_option_defaults(config, get_registry())
+    fields = get_registry().get("discriminator", "conv").options_model.model_fields
+    optional = {name for name, field in fields.items() if not field.is_required()}
+    assert optional and set(filled.local_discriminator.options) == optional

@@ -106,6 +106,7 @@ def with_new_option_defaults(config: ModelConfig, registry: Registry) -> ModelCo
             "generator": filled(config.generator, "generator"),
             "discriminator": filled(config.discriminator, "discriminator"),
             "reconstruction": filled(config.reconstruction, "reconstruction_loss"),
+            "local_discriminator": config.local_discriminator and filled(config.local_discriminator, "discriminator"),
             "conditions": conditions,
         }
     )
