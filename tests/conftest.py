@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
+from hypothesis import strategies as st
 
 from semantic_inpaint.config import RunConfig
 
@@ -53,3 +55,14 @@ def tiny_run(output_dir: Path, steps: int = 4, **training: Any) -> RunConfig:
             },
         }
     )
+
+
+@st.composite
+def rectangle_holes(draw: st.DrawFn, sides: tuple[int, int], rectangles: int, largest: int) -> np.ndarray:
+    """An ``(H, W)`` bool hole of 1..``rectangles`` rectangles of sides up to ``largest``, with H and W in ``sides``."""
+    height, width = draw(st.integers(*sides)), draw(st.integers(*sides))
+    hole = np.zeros((height, width), bool)
+    for _ in range(draw(st.integers(1, rectangles))):
+        top, left = draw(st.integers(0, height - 1)), draw(st.integers(0, width - 1))
+        hole[top : top + draw(st.integers(1, largest)), left : left + draw(st.integers(1, largest))] = True
+    return hole

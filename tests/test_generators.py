@@ -13,14 +13,13 @@ from hypothesis import strategies as st
 from torch import nn
 
 from semantic_inpaint.config import RunConfig
-from semantic_inpaint.core import SignalSpec
 from semantic_inpaint.models.contextual_attention import ContextualAttention
 from semantic_inpaint.models.partial_conv import PartialConv2d
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
 from tests.conftest import tiny_run
+from tests.test_conditioning_operators import SIGNALS, inputs
 
-SIGNALS = (SignalSpec("attribute", "vector", 5), SignalSpec("segmentation", "map", 4))
 #: tiny options per generator (32 px, a few channels)
 TINY = {
     "dilated": {"width": 8, "dilations": [2, 4]},
@@ -34,18 +33,6 @@ TINY = {
 
 def build(name: str, **options: object) -> nn.Module:
     return get_registry().build("generator", name, {**TINY[name], **options}, resolution=32, signals=SIGNALS)
-
-
-def inputs(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-    generator = torch.Generator().manual_seed(seed)
-    image = torch.rand(2, 3, 32, 32, generator=generator) * 2 - 1
-    mask = torch.zeros(2, 1, 32, 32)
-    mask[..., 8:24, 8:24] = 1
-    conditions = {
-        "attribute": torch.rand(2, 5, generator=generator),
-        "segmentation": torch.softmax(torch.randn(2, 4, 32, 32, generator=generator), dim=1),
-    }
-    return image, mask, conditions
 
 
 def test_every_generator_of_table_one_is_registered() -> None:

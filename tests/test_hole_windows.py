@@ -10,20 +10,11 @@ from hypothesis import strategies as st
 
 from semantic_inpaint import Inpainter
 from semantic_inpaint.hole_windows import hole_windows
-
-
-@st.composite
-def holes(draw: st.DrawFn) -> np.ndarray:
-    height, width = draw(st.integers(40, 400)), draw(st.integers(40, 400))
-    hole = np.zeros((height, width), bool)
-    for _ in range(draw(st.integers(1, 5))):
-        top, left = draw(st.integers(0, height - 1)), draw(st.integers(0, width - 1))
-        hole[top : top + draw(st.integers(1, 120)), left : left + draw(st.integers(1, 120))] = True
-    return hole
+from tests.conftest import rectangle_holes
 
 
 @settings(max_examples=60, deadline=None)
-@given(hole=holes(), resolution=st.sampled_from([32, 64]))
+@given(hole=rectangle_holes(sides=(40, 400), rectangles=5, largest=120), resolution=st.sampled_from([32, 64]))
 def test_every_hole_pixel_belongs_to_exactly_one_window_that_holds_it(hole: np.ndarray, resolution: int) -> None:
     height, width = hole.shape
     owners = np.zeros(hole.shape, int)

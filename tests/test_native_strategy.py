@@ -10,20 +10,11 @@ from hypothesis import strategies as st
 
 from semantic_inpaint import Inpainter
 from semantic_inpaint.native_tiles import native_tiles
-
-
-@st.composite
-def holes(draw: st.DrawFn) -> np.ndarray:
-    height, width = draw(st.integers(20, 300)), draw(st.integers(20, 300))
-    hole = np.zeros((height, width), bool)
-    for _ in range(draw(st.integers(1, 4))):
-        top, left = draw(st.integers(0, height - 1)), draw(st.integers(0, width - 1))
-        hole[top : top + draw(st.integers(1, 150)), left : left + draw(st.integers(1, 150))] = True
-    return hole
+from tests.conftest import rectangle_holes
 
 
 @settings(max_examples=60, deadline=None)
-@given(hole=holes(), tile=st.sampled_from([None, 32, 64, 100]))
+@given(hole=rectangle_holes(sides=(20, 300), rectangles=4, largest=150), tile=st.sampled_from([None, 32, 64, 100]))
 def test_tiles_are_bounded_and_every_hole_pixel_is_written_once(hole: np.ndarray, tile: int | None) -> None:
     height, width = hole.shape
     owners = np.zeros(hole.shape, int)
