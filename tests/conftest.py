@@ -66,3 +66,16 @@ def rectangle_holes(draw: st.DrawFn, sides: tuple[int, int], rectangles: int, la
         top, left = draw(st.integers(0, height - 1)), draw(st.integers(0, width - 1))
         hole[top : top + draw(st.integers(1, largest)), left : left + draw(st.integers(1, largest))] = True
     return hole
+
+
+def assert_windows_cover_the_hole_once(hole: np.ndarray, windows: list) -> None:
+    """Every window lies inside the image and holds its region, and every hole pixel is
+    written by exactly one window (``HoleWindow.owned``)."""
+    height, width = hole.shape
+    owners = np.zeros(hole.shape, int)
+    for window in windows:
+        top, bottom, left, right = window.region
+        assert 0 <= window.top <= top and bottom <= window.top + window.height <= height
+        assert 0 <= window.left <= left and right <= window.left + window.width <= width
+        owners[top:bottom, left:right] += window.owned(hole)
+    assert np.array_equal(owners, hole.astype(int))

@@ -10,22 +10,16 @@ from hypothesis import strategies as st
 
 from semantic_inpaint import Inpainter
 from semantic_inpaint.native_tiles import native_tiles
-from tests.conftest import rectangle_holes
+from tests.conftest import assert_windows_cover_the_hole_once, rectangle_holes
 
 
 @settings(max_examples=60, deadline=None)
 @given(hole=rectangle_holes(sides=(20, 300), rectangles=4, largest=150), tile=st.sampled_from([None, 32, 64, 100]))
 def test_tiles_are_bounded_and_every_hole_pixel_is_written_once(hole: np.ndarray, tile: int | None) -> None:
-    height, width = hole.shape
-    owners = np.zeros(hole.shape, int)
-    for window in native_tiles(hole, tile):
-        top, bottom, left, right = window.region
-        assert 0 <= window.top <= top and bottom <= window.top + window.height <= height
-        assert 0 <= window.left <= left and right <= window.left + window.width <= width
-        if tile is not None:
-            assert window.height <= tile and window.width <= tile
-        owners[top:bottom, left:right] += window.owned(hole)
-    assert np.array_equal(owners, hole.astype(int))
+    windows = native_tiles(hole, tile)
+    assert_windows_cover_the_hole_once(hole, windows)
+    if tile is not None:
+        assert all(window.height <= tile and window.width <= tile for window in windows)
 
 
 @pytest.fixture(scope="module")
