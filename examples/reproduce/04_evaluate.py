@@ -30,9 +30,8 @@ from common import (
     best_device,
     build_dataset,
     hardware,
-    last_elapsed_seconds,
+    last_record,
     load_embedder,
-    training_device,
     write_json,
 )
 
@@ -113,13 +112,14 @@ def main() -> None:
 
     run_folders = {name: path.parent.parent for name, path in checkpoints.items()}  # RUN/checkpoints/last.pt
     runs = {name: load_config(folder / "config.yaml") for name, folder in run_folders.items()}
+    last_records = {name: last_record(folder / "metrics.jsonl") for name, folder in run_folders.items()}
     report: dict = {
         "config": str(args.config),
         "hardware": hardware(),
         "images": len(dataset),
         "retrieval_extractor": getattr(extractor, "name", None),
-        "train_seconds": {name: last_elapsed_seconds(folder / "metrics.jsonl") for name, folder in run_folders.items()},
-        "train_devices": {name: training_device(folder / "metrics.jsonl") for name, folder in run_folders.items()},
+        "train_seconds": {name: last.get("elapsed_seconds") for name, last in last_records.items()},
+        "train_devices": {name: last.get("device") for name, last in last_records.items()},
         "train_steps": {name: run.training.steps for name, run in runs.items()},
         "condition_weights": {
             name: {c.embedder.name: c.weight for c in run.model.conditions} for name, run in runs.items()

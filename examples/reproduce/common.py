@@ -42,18 +42,11 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     print(f"wrote {path}")
 
 
-def last_elapsed_seconds(metrics: Path) -> float | None:
-    """Training time of a run: the elapsed seconds of its last metrics line."""
-    if not metrics.exists():
-        return None
-    records = read_jsonl(metrics)
-    return records[-1].get("elapsed_seconds") if records else None
-
-
-def training_device(metrics: Path) -> str | None:
-    """What a run trained on, as its metrics log recorded it (``None`` for logs from before it did)."""
+def last_record(metrics: Path) -> dict[str, Any]:
+    """The last line of a run's metrics log: its training time so far (``elapsed_seconds``) and,
+    in logs written since runs record it, what it trained on (``device``); ``{}`` without a log."""
     records = read_jsonl(metrics) if metrics.exists() else []
-    return records[-1].get("device") if records else None
+    return records[-1] if records else {}
 
 
 def load_embedder(config_path: Path, overrides: Sequence[str] = ()) -> tuple[SemanticEmbedder, PretrainConfig]:
@@ -77,12 +70,13 @@ def pretrain_then_evaluate(
     if force or not Path(config.output).exists():
         pretrain_embedder(config)
     embedder, _ = load_embedder(config_path, overrides)
+    last = last_record(Path(config.output).with_suffix(".metrics.jsonl"))
     report = {
         "config": str(config_path),
         "weights": str(config.output),
         "steps": config.steps,
-        "train_seconds": last_elapsed_seconds(Path(config.output).with_suffix(".metrics.jsonl")),
-        "train_device": training_device(Path(config.output).with_suffix(".metrics.jsonl")),
+        "train_seconds": last.get("elapsed_seconds"),
+        "train_device": last.get("device"),
         "hardware": hardware(),
         "validation": evaluate(embedder, config),
     }
