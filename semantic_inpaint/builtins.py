@@ -31,6 +31,7 @@ from semantic_inpaint.models import (
     PartialConvGenerator,
     PatchDiscriminator,
     ProjectionDiscriminator,
+    SharedTrunkDiscriminator,
     UNetGenerator,
 )
 from semantic_inpaint.perceptual_loss import PerceptualLoss
@@ -78,6 +79,11 @@ def register_discriminators(register: Register) -> None:
         "projection",
         ProjectionDiscriminator,
         description="projection discriminator (Miyato & Koyama 2018): the signal enters as an inner product",
+    )
+    register(
+        "shared_trunk",
+        SharedTrunkDiscriminator,
+        description="one conv trunk: realness head + a matching head per condition (projection / map joined at depth)",
     )
 
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from semantic_inpaint.io import load_weights, save_weights
-from semantic_inpaint.validation import check_image, check_mask, check_signal
+from semantic_inpaint.validation import check_image, check_mask, check_pairing, check_signal
 
 SignalKind = Literal["vector", "map"]
 #: where a user's map overrides the predicted one: inside the hole only, or everywhere
@@ -315,15 +315,22 @@ class ConditionalDiscriminator(nn.Module, ABC):
 
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``
-        - condition: the signal matching :attr:`signal` (``None`` when unconditioned)
-        - output: ``(B,)`` logits (larger = more real / better matching), or ``(B, h, w)``
-          for a patch discriminator (the losses average over every patch)
+        - condition: the signal matching :attr:`signal` (``None`` when unconditioned), one
+          row per image, or per entry of ``pairing``
+        - pairing: optional ``(P,)`` int64 indices into the image batch: row ``i`` scores
+          ``image[pairing[i]]`` against ``condition[i]`` (one call judges each image against
+          several signals; a network whose features do not depend on the signal computes them
+          once per image, see :meth:`score_pairs`)
+        - output: ``(B,)`` (or ``(P,)``) logits (larger = more real / better matching), or
+          ``(B, h, w)`` for a patch discriminator (the losses average over every patch)
 
     Examples:
         >>> from semantic_inpaint.models import ConvDiscriminator
         >>> matching = ConvDiscriminator(resolution=32, width=4, signal=SignalSpec("s", "map", 3))
         >>> matching(torch.zeros(2, 3, 32, 32), torch.rand(2, 3, 32, 32)).shape
         torch.Size([2])
+        >>> matching(torch.zeros(2, 3, 32, 32), torch.rand(3, 3, 32, 32), pairing=torch.tensor([0, 1, 0])).shape
+        torch.Size([3])
     """
 
     def __init__(self, signal: SignalSpec | None = None) -> None:
@@ -335,16 +342,22 @@ class ConditionalDiscriminator(nn.Module, ABC):
         """The network itself, called with validated inputs (the image, and the condition
         against :attr:`signal`)."""
 
-    def forward(self, image: Tensor, condition: Tensor | None = None) -> Tensor:
+    def score_pairs(self, image: Tensor, condition: Tensor | None, pairing: Tensor) -> Tensor:
+        """:meth:`score` of ``image[pairing]`` against ``condition``; override it where the
+        image's features can be computed once and shared by its rows."""
+        return self.score(image[pairing], condition)
+
+    def forward(self, image: Tensor, condition: Tensor | None = None, pairing: Tensor | None = None) -> Tensor:
         check_image(image, "image")
+        rows = check_pairing(pairing, image.shape[0])
         if (condition is None) != (self.signal is None):
             wanted = "no condition" if self.signal is None else f"a {self.signal.kind} signal"
             received = "None" if condition is None else f"tensor {tuple(condition.shape)}"
             raise ValueError(f"condition: this discriminator expects {wanted}, received {received}")
         if self.signal is not None:
             spec = self.signal
-            check_signal(condition, "condition", kind=spec.kind, channels=spec.channels, batch=image.shape[0])
-        return self.score(image, condition)
+            check_signal(condition, "condition", kind=spec.kind, channels=spec.channels, batch=rows)
+        return self.score(image, condition) if pairing is None else self.score_pairs(image, condition, pairing)
 
 
 class MatchingLoss(ABC):

@@ -19,17 +19,22 @@ from semantic_inpaint.core import (
     InpaintGenerator,
     OverrideWhere,
     SemanticEmbedder,
+    SignalSpec,
     apply_overrides,
     composite,
 )
 from semantic_inpaint.io import is_safetensors, read_weights_metadata
 from semantic_inpaint.losses import MATCHING_LOSSES, MatchingLoss
+from semantic_inpaint.models.shared_trunk_discriminator import SharedTrunkDiscriminator
 from semantic_inpaint.pretrained import resolve_weights
 from semantic_inpaint.registry import Registry, get_registry
 
 
 class Condition(nn.Module):
     """One semantic signal: a frozen embedder, its matching discriminator and weight λ.
+
+    ``discriminator`` is ``None`` where the model's shared-trunk discriminator judges the
+    condition with a head of its own (or where λ = 0 leaves nothing to judge there).
 
     Examples:
         >>> from semantic_inpaint.models import ConvDiscriminator
@@ -40,7 +45,9 @@ class Condition(nn.Module):
         (False, True)
     """
 
-    def __init__(self, embedder: SemanticEmbedder, discriminator: ConditionalDiscriminator, weight: float) -> None:
+    def __init__(
+        self, embedder: SemanticEmbedder, discriminator: ConditionalDiscriminator | None, weight: float
+    ) -> None:
         super().__init__()
         self.embedder = embedder.requires_grad_(False).eval()
         self.discriminator = discriminator
@@ -81,6 +88,37 @@ def build_embedder(
     return embedder, ComponentConfig(name=spec.name, options=resolved)
 
 
+def issubclass_safe(factory: object, base: type) -> bool:
+    """Whether a registered factory is a class deriving from ``base`` (a function is not)."""
+    return isinstance(factory, type) and issubclass(factory, base)
+
+
+def matching_discriminator(
+    registry: Registry, config: ModelConfig, index: int, signal: SignalSpec, shares_trunk: bool
+) -> tuple[ConditionalDiscriminator | None, ComponentConfig | None]:
+    """Condition ``index``'s own discriminator and its resolved spec (``None`` where it follows
+    the global one's); no discriminator where the global one judges it with a head on its trunk."""
+    spec = config.conditions[index]
+    if shares_trunk:
+        if spec.discriminator is not None:
+            raise ValueError(
+                f"conditions[{index}].discriminator: the model's discriminator {config.discriminator.name!r} "
+                f"judges every condition with a head on its own trunk; leave it unset, received "
+                f"{spec.discriminator.name!r}"
+            )
+        return None, None
+    discriminator_spec = spec.discriminator or config.discriminator
+    discriminator, options = registry.build_resolved(
+        "discriminator",
+        discriminator_spec.name,
+        discriminator_spec.options,
+        resolution=config.resolution,
+        signal=signal,
+    )
+    own = ComponentConfig(name=discriminator_spec.name, options=options) if spec.discriminator else None
+    return discriminator, own
+
+
 def conditions_summary(config: ModelConfig) -> str:
     """``"attribute=0.1, segmentation=0.1"``: each condition's embedder and weight λ, or ``"none"``."""
     return ", ".join(f"{c.embedder.name}={c.weight:g}" for c in config.conditions) or "none"
@@ -115,29 +153,22 @@ class BoostedGAN(nn.Module):
         super().__init__()
         registry = registry or get_registry()
         resolution = config.resolution
+        shares_trunk = issubclass_safe(
+            registry.get("discriminator", config.discriminator.name).factory, SharedTrunkDiscriminator
+        )
         conditions: dict[str, Condition] = {}
         resolved_conditions: list[ConditionConfig] = []
-        for spec in config.conditions:
+        for index, spec in enumerate(config.conditions):
             embedder, embedder_spec = build_embedder(registry, spec.embedder, load_embedder_weights)
             if embedder.name != spec.embedder.name:
                 raise ValueError(
                     f"embedder {spec.embedder.name!r}: the factory built an embedder named "
                     f"{embedder.name!r}; the names must agree"
                 )
-            discriminator_spec = spec.discriminator or config.discriminator
-            discriminator, discriminator_options = registry.build_resolved(
-                "discriminator",
-                discriminator_spec.name,
-                discriminator_spec.options,
-                resolution=resolution,
-                signal=embedder.spec,
-            )
-            conditions[embedder.name] = Condition(embedder, discriminator, spec.weight)
-            own = ComponentConfig(name=discriminator_spec.name, options=discriminator_options)
+            matching, own = matching_discriminator(registry, config, index, embedder.spec, shares_trunk)
+            conditions[embedder.name] = Condition(embedder, matching, spec.weight)
             resolved_conditions.append(  # a matching discriminator that follows the global one stays unset
-                spec.model_copy(
-                    update={"embedder": embedder_spec, "discriminator": own if spec.discriminator else None}
-                )
+                spec.model_copy(update={"embedder": embedder_spec, "discriminator": own})
             )
         self.conditions = nn.ModuleDict(conditions)
         generator, generator_options = registry.build_resolved(
@@ -156,6 +187,10 @@ class BoostedGAN(nn.Module):
             signal=None,
         )
         self.discriminator: ConditionalDiscriminator = discriminator
+        if isinstance(discriminator, SharedTrunkDiscriminator):
+            for condition in conditions.values():
+                if condition.weight != 0:  # a head nobody trains would be an unused parameter (DDP refuses those)
+                    discriminator.add_matching_head(condition.embedder.spec)
         #: GL's local discriminator of the hole's crop (``None``: the paper's model has none)
         self.local_size = config.local_size or resolution // 2
         self.local_discriminator: ConditionalDiscriminator | None = None
@@ -200,7 +235,8 @@ class BoostedGAN(nn.Module):
         if self.local_discriminator is not None:
             params += list(self.local_discriminator.parameters())
         for _, condition in self.condition_items():
-            params += list(condition.discriminator.parameters())
+            if condition.discriminator is not None:
+                params += list(condition.discriminator.parameters())
         return params
 
     @torch.no_grad()

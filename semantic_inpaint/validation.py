@@ -119,6 +119,19 @@ def check_signal(
         raise ValueError(f"{name}: expected a {kind} signal of shape {expected}, received {tuple(signal.shape)}")
 
 
+def check_pairing(pairing: Tensor | None, batch: int) -> int:
+    """Check optional discriminator pairing indices (1-D int64) and return the number of rows
+    they ask for (``batch`` when ``None``)."""
+    if pairing is None:
+        return batch
+    if pairing.dim() != 1 or pairing.dtype != torch.int64:
+        raise ValueError(
+            f"pairing: expected a 1-D int64 tensor of image indices, received {pairing.dtype} tensor "
+            f"{tuple(pairing.shape)}"
+        )
+    return pairing.shape[0]
+
+
 def check_names(names: list[str] | None, count: int, name: str, count_name: str) -> None:
     """Check that an optional list of labels has one entry per output channel."""
     if names is not None and len(names) != count:

@@ -17,8 +17,9 @@ from semantic_inpaint.io import load_checkpoint
 from tests.conftest import tiny_model
 
 
-def write_config(path: Path, output: Path) -> Path:
+def write_config(path: Path, output: Path, discriminator: str) -> Path:
     model = tiny_model()
+    model["discriminator"]["name"] = discriminator
     model["generator"]["options"]["norm"] = "none"  # BatchNorm statistics are per process on CPU
     config = {
         "model": model,
@@ -39,11 +40,14 @@ def write_config(path: Path, output: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_two_gloo_processes_match_one_process(tmp_path: Path) -> None:
-    assert cli.main(["train", "--config", str(write_config(tmp_path / "one.yaml", tmp_path / "one")), "--quiet"]) == 0
+@pytest.mark.parametrize("discriminator", ["conv", "shared_trunk"])  # a shared trunk: one DDP module, every head
+def test_two_gloo_processes_match_one_process(discriminator: str, tmp_path: Path) -> None:
+    one = write_config(tmp_path / "one.yaml", tmp_path / "one", discriminator)
+    assert cli.main(["train", "--config", str(one), "--quiet"]) == 0
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-        "-m", "semantic_inpaint.cli", "train", "--config", str(write_config(tmp_path / "two.yaml", tmp_path / "two")),
+        "-m", "semantic_inpaint.cli", "train", "--config",
+        str(write_config(tmp_path / "two.yaml", tmp_path / "two", discriminator)),
         "--quiet",
     ]  # fmt: skip
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}

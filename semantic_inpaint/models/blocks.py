@@ -47,6 +47,30 @@ def conv_norm_act(
     return nn.Sequential(*layers)
 
 
+def strided_convolutions(
+    in_channels: int, width: int, levels: range, kernel_size: int = 5
+) -> tuple[nn.Sequential, int]:
+    """A discriminator trunk: one stride-2 convolution + LeakyReLU(0.2) per level (no
+    normalisation), level ``l`` with ``width · min(2^l, 8)`` channels; and its output channels.
+
+    ``levels`` may start above 0, to continue a trunk cut at that level.
+
+    Examples:
+        >>> import torch
+        >>> trunk, channels = strided_convolutions(3, 8, range(3))
+        >>> trunk(torch.zeros(1, 3, 32, 32)).shape, channels
+        (torch.Size([1, 32, 4, 4]), 32)
+    """
+    layers: list[nn.Module] = []
+    previous = in_channels
+    for level in levels:
+        channels = width * min(2**level, 8)
+        activation = nn.LeakyReLU(0.2, inplace=True)
+        layers.append(conv_norm_act(previous, channels, kernel_size, stride=2, norm="none", activation=activation))
+        previous = channels
+    return nn.Sequential(*layers), previous
+
+
 def replicate_vector(vector: Tensor, height: int, width: int) -> Tensor:
     """Spatially replicate ``(B, N)`` to ``(B, N, height, width)`` (the paper's M×M×N tensor)."""
     return repeat(vector, "b n -> b n h w", h=height, w=width)

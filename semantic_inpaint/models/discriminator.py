@@ -16,7 +16,13 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
-from semantic_inpaint.models.blocks import conv_norm_act, log2_exact, replicate_vector, scaled_width
+from semantic_inpaint.models.blocks import (
+    conv_norm_act,
+    log2_exact,
+    replicate_vector,
+    scaled_width,
+    strided_convolutions,
+)
 from semantic_inpaint.validation import check_square
 
 
@@ -59,22 +65,7 @@ class ConvDiscriminator(ConditionalDiscriminator):
         self.resolution = resolution
         self.feature_size = resolution // stride
         in_channels = 3 + (signal.channels if signal is not None and signal.kind == "map" else 0)
-        trunk: list[nn.Module] = []
-        previous = in_channels
-        for level in range(levels):
-            channels = width * min(2**level, 8)
-            trunk.append(
-                conv_norm_act(
-                    previous,
-                    channels,
-                    5,
-                    stride=2,
-                    norm="none",
-                    activation=nn.LeakyReLU(0.2, inplace=True),
-                )
-            )
-            previous = channels
-        self.trunk = nn.Sequential(*trunk)
+        self.trunk, previous = strided_convolutions(in_channels, width, range(levels))
         self.fuse: nn.Module = nn.Identity()
         if signal is not None and signal.kind == "vector":
             self.fuse = conv_norm_act(
@@ -88,11 +79,20 @@ class ConvDiscriminator(ConditionalDiscriminator):
 
     def score(self, image: Tensor, condition: Tensor | None) -> Tensor:
         check_square(image, self.resolution)
-        signal = self.signal
-        if signal is not None and signal.kind == "map":
+        if self.signal is not None and self.signal.kind == "map":
             image = torch.cat([image, condition.to(image.dtype)], dim=1)
-        features = self.trunk(image)
-        if signal is not None and signal.kind == "vector":
+        return self._head(self.trunk(image), condition)
+
+    def score_pairs(self, image: Tensor, condition: Tensor | None, pairing: Tensor) -> Tensor:
+        """A vector signal joins after the trunk: the trunk runs once per image, not per pair."""
+        if self.signal is None or self.signal.kind == "map":
+            return super().score_pairs(image, condition, pairing)
+        check_square(image, self.resolution)
+        return self._head(self.trunk(image)[pairing], condition)
+
+    def _head(self, features: Tensor, condition: Tensor | None) -> Tensor:
+        """Logits ``(B,)`` from the trunk's features ``(B, C, M2, M2)`` (and a vector signal)."""
+        if self.signal is not None and self.signal.kind == "vector":
             vector = replicate_vector(condition.to(features.dtype), *features.shape[-2:])
             features = self.fuse(torch.cat([features, vector], dim=1))
         return self.head(rearrange(features, "b c h w -> b (c h w)")).squeeze(1)

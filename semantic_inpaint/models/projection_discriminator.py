@@ -74,13 +74,20 @@ class ProjectionDiscriminator(ConditionalDiscriminator):
 
     def score(self, image: Tensor, condition: Tensor | None) -> Tensor:
         check_square(image, self.resolution)
-        features = self.trunk(image)  # (B, F, h, w)
+        return self._head(self.trunk(image), condition)
+
+    def score_pairs(self, image: Tensor, condition: Tensor | None, pairing: Tensor) -> Tensor:
+        """The signal only meets the features: the trunk runs once per image, not per pair."""
+        check_square(image, self.resolution)
+        return self._head(self.trunk(image)[pairing], condition)
+
+    def _head(self, features: Tensor, condition: Tensor | None) -> Tensor:
+        """Logits ``(B,)`` from the trunk's features ``(B, F, h, w)`` and the signal."""
         logits = self.head(features.sum(dim=(2, 3)))[:, 0]
-        signal = self.signal
-        if signal is None or condition is None or self.projection is None:
+        if self.signal is None or condition is None or self.projection is None:
             return logits
         condition = condition.to(features.dtype)
-        if signal.kind == "vector":
+        if self.signal.kind == "vector":
             return logits + (self.projection(condition) * features.sum(dim=(2, 3))).sum(dim=1)
         resized = F.adaptive_avg_pool2d(condition, features.shape[-2:])
         return logits + (self.projection(resized) * features).sum(dim=(1, 2, 3))

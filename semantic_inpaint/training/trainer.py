@@ -43,6 +43,7 @@ from semantic_inpaint.io import (
 )
 from semantic_inpaint.losses import inpainting_loss, weighted_sum
 from semantic_inpaint.model import BoostedGAN, Condition
+from semantic_inpaint.models import SharedTrunkDiscriminator
 from semantic_inpaint.registry import ComponentKind, Registry, get_registry
 from semantic_inpaint.training.control import consistency_loss, requested_signals, swapped_count
 from semantic_inpaint.training.distributed import setup_distributed
@@ -52,6 +53,7 @@ from semantic_inpaint.training.runtime import (
     JsonlLog,
     autocast,
     device_description,
+    fused_adam_available,
     grad_scaler,
     make_loader,
     resolve_device,
@@ -183,8 +185,14 @@ class Trainer:
         self.discriminator = self._prepare(self.model.discriminator)
         local = self.model.local_discriminator
         self.local_discriminator = self._prepare(local) if local is not None else None
-        self.matching = {  # conditions with λ = 0 have no discriminator term to train
-            name: self._prepare(c.discriminator) for name, c in self.model.condition_items() if c.weight != 0
+        #: conditions with a discriminator term to train (λ ≠ 0)
+        self.weighted = [name for name, c in self.model.condition_items() if c.weight != 0]
+        #: a shared-trunk discriminator judges realness and every weighted condition in one pass
+        self.shared_trunk = isinstance(self.model.discriminator, SharedTrunkDiscriminator)
+        self.matching = {
+            name: self._prepare(self.model.conditions[name].discriminator)
+            for name in self.weighted
+            if not self.shared_trunk
         }
         self.average = WeightAverage(self.model.generator) if settings.average_half_life_images > 0 else None
         self.dataset = registry.build("dataset", config.data.name, config.data.options, resolution=resolution)
@@ -197,11 +205,12 @@ class Trainer:
             translate=settings.augment.translate,
             scale=settings.augment.scale,
         )
+        fused = fused_adam_available(self.device)  # one kernel for all tensors instead of a loop over them
         self.optimizer_g = torch.optim.Adam(
-            self.model.generator_parameters(), lr=settings.lr_generator, betas=settings.betas
+            self.model.generator_parameters(), lr=settings.lr_generator, betas=settings.betas, fused=fused
         )
         self.optimizer_d = torch.optim.Adam(
-            self.model.discriminator_parameters(), lr=settings.lr_discriminator, betas=settings.betas
+            self.model.discriminator_parameters(), lr=settings.lr_discriminator, betas=settings.betas, fused=fused
         )
         warn_if_slow_amp(self.device, settings.amp)
         self.scaler_g, self.scaler_d = grad_scaler(self.device, settings.amp), grad_scaler(self.device, settings.amp)
@@ -352,38 +361,47 @@ class Trainer:
             parameter.requires_grad_(trainable)
 
     def _signals(self, image: Tensor, mask: Tensor) -> tuple[dict[str, Tensor], dict[str, Tensor], dict[str, Tensor]]:
-        """The embedders' signals of the masked and the real image, and the mismatched real ones."""
-        model = self.model
-        signals_input = model.embed(image * (1 - mask))
-        signals_real = model.embed(image)
+        """The embedders' signals of the masked and the real image, and the mismatched real ones.
+
+        Each embedder runs once, on ``[masked | real]``; the real image only for the
+        conditions that use it (a weighted one, or all under the controllable recipe).
+        """
+        model, control = self.model, self.config.model.control
+        every_real = control.swap_share > 0 or control.consistency_weight > 0
+        masked = image * (1 - mask)
+        batch = image.shape[0]
+        signals_input, signals_real = {}, {}
+        for name, condition in model.condition_items():
+            if every_real or name in self.weighted:
+                signals_input[name], signals_real[name] = condition.embedder(torch.cat([masked, image])).split(batch)
+            else:
+                signals_input[name] = condition.embedder(masked)
         signals_wrong = {
             name: model.conditions[name].embedder.mismatched(self.dist.gather(signals_real[name]))[self.local]
-            for name in self.matching
+            for name in self.weighted
         }
         return signals_input, signals_real, signals_wrong
 
-    def _discriminator_logits(
-        self,
-        image: Tensor,
-        fake: Tensor,
-        signals_real: dict[str, Tensor],
-        signals_wrong: dict[str, Tensor],
-        signals_fake: dict[str, Tensor] | None = None,
+    def _judge(
+        self, images: Tensor, signals: dict[str, Tensor], pairing: Tensor | None = None, *, training: bool
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """One forward per discriminator: global ``[real | fake]`` and, per weighted condition,
-        ``[real, right | fake, asked | real, wrong]`` (a fill is paired with the signals it was
-        asked for: the real ones, unless the controllable recipe swapped them); returns the
-        concatenated ``(k·B,)`` logits."""
-        signals_fake = signals_real if signals_fake is None else signals_fake
-        global_logits = self.discriminator(torch.cat([image, fake]))
-        matching_logits = {
-            name: discriminator(
-                torch.cat([image, fake, image]),
-                torch.cat([signals_real[name], signals_fake[name], signals_wrong[name]]),
+        """Realness logits ``(B,)`` of ``images`` and, per weighted condition, matching logits
+        ``(P,)`` of ``images[pairing]`` against ``signals[name]``: every trunk runs once per image.
+
+        ``training``: through the wrappers the D step trains (DDP, compile); the G step calls
+        the frozen modules themselves.
+        """
+        if self.shared_trunk:
+            shared = self.discriminator if training else self.model.discriminator
+            return shared(images, signals=signals, pairing=pairing)
+        realness = (self.discriminator if training else self.model.discriminator)(images)
+        matching = {
+            name: (self.matching[name] if training else self.model.conditions[name].discriminator)(
+                images, signals[name], pairing=pairing
             )
-            for name, discriminator in self.matching.items()
+            for name in self.weighted
         }
-        return global_logits, matching_logits
+        return realness, matching
 
     @staticmethod
     def _r1_penalty(
@@ -425,11 +443,17 @@ class Trainer:
                 signals_asked = requested_signals(embedders, signals_real, mask, swapped, offset)
         r1_gamma = self.config.model.r1_gamma
         real = image.detach().requires_grad_(True) if r1_gamma > 0 else image
+        batch = image.shape[0]
+        # the matching discriminators see [real, right | fake, asked | real, wrong]: real images twice
+        pairing = torch.cat([torch.arange(2 * batch, device=self.device), torch.arange(batch, device=self.device)])
         with autocast(self.device, amp):
             prediction = self.generator(image, mask, signals_input)
             fake = composite(prediction, image, mask)
-            global_logits, matching_logits = self._discriminator_logits(
-                real, fake.detach(), signals_real, signals_wrong, signals_asked
+            pairs = {
+                name: torch.cat([signals_real[name], signals_asked[name], signals_wrong[name]]) for name, _ in weighted
+            }
+            global_logits, matching_logits = self._judge(
+                torch.cat([real, fake.detach()]), pairs, pairing, training=True
             )
             d_global = loss.discriminator_loss(*global_logits.chunk(2))
             d_terms = [
@@ -453,15 +477,13 @@ class Trainer:
         with autocast(self.device, amp):
             # swapped samples were asked for another face's signals: their original is no target
             reconstruction = model.reconstruction(prediction[swapped:].float(), image[swapped:], mask[swapped:])
-            g_global = loss.generator_loss(model.discriminator(fake))
+            realness, matching = self._judge(fake, {name: signals_asked[name] for name, _ in weighted}, training=False)
+            g_global = loss.generator_loss(realness)
             g_unconditioned = g_global  # the global term, and GL's local one where there is one
             if self.local_discriminator is not None:
                 g_local = loss.generator_loss(self.local_discriminator(hole_crops(fake, mask, model.local_size)))
                 g_unconditioned = g_global + g_local
-            g_terms = [
-                (condition.weight, loss.generator_loss(condition.discriminator(fake, signals_asked[name])))
-                for name, condition in weighted
-            ]
+            g_terms = [(condition.weight, loss.generator_loss(matching[name])) for name, condition in weighted]
             loss_g = inpainting_loss(reconstruction, g_unconditioned, g_terms, self.config.model.beta)
             if control.consistency_weight:
                 consistency = consistency_loss(embedders, fake, signals_asked, mask)
