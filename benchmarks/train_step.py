@@ -1,14 +1,17 @@
 """Speed of the reference model, library against its plain-PyTorch twin, in one run.
 
-    python benchmarks/train_step.py --res 64 128 256
+    python benchmarks/train_step.py --res 64 128
 
-For the full model (attribute + segmentation conditions) and the no-conditions model at each
-resolution it measures, for the library and for ``twin.py``: training images/s (one D step +
-one G step), inference latency per image (embedders + generator, batch 1), peak memory, model
-FLOPs per training image (``torch.utils.flop_counter``) and achieved FLOP/s; and once, the
-FLOP/s of a large dense matmul on the same device. Ratios (library / twin, achieved / matmul)
-cancel out a noisy machine. Results go to ``benchmarks/results/<device>.json`` and
-``docs/performance.md``.
+At each resolution it builds three models, for the library and for ``twin.py``: ``full``
+(attribute + segmentation conditions, the paper's three discriminators), ``full_shared`` (the
+same with one shared-trunk discriminator) and ``none`` (no conditions). Every round times one
+training step (one D step + one G step) of each of the six, and a large dense matmul, in
+turn; each ratio (library / twin, model / ``none``, achieved FLOP/s / matmul FLOP/s) is taken
+*per round*, then its median and quartiles are reported, so that a shared machine's drift
+hits both sides of a ratio alike. It also measures inference latency per image (embedders +
+generator, batch 1), model FLOPs per training image (``torch.utils.flop_counter``) and the peak
+memory of each configuration, each in a fresh process. Results go to
+``benchmarks/results/<device>.json`` and ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import json
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,6 +39,9 @@ from semantic_inpaint.validation import value_checks
 
 HERE = Path(__file__).resolve().parent
 DEVICES = ("cpu", "cuda")
+#: name -> (conditions, shared-trunk discriminator)
+MODELS = {"full": (True, False), "full_shared": (True, True), "none": (False, False)}
+WARMUP_ROUNDS = 2
 
 
 def synchronize(device: torch.device) -> None:
@@ -41,42 +49,38 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def seconds_per_call(function: Callable[[], object], device: torch.device, repeats: int, warmup: int) -> float:
-    for _ in range(warmup):
-        function()
+def timed(function: Callable[[], object], device: torch.device) -> float:
     synchronize(device)
     started = time.perf_counter()
-    for _ in range(repeats):
-        function()
+    function()
     synchronize(device)
-    return (time.perf_counter() - started) / repeats
+    return time.perf_counter() - started
 
 
-def interleaved_medians(
-    functions: dict[str, Callable[[], object]], device: torch.device, repeats: int
-) -> dict[str, float]:
-    """Median seconds per call of each function, calling them in turn ``repeats`` times after a warm-up."""
+def interleaved_times(
+    functions: dict[str, Callable[[], object]], device: torch.device, rounds: int
+) -> dict[str, list[float]]:
+    """Seconds of each call, per round: every round calls every function once, in turn, after
+    ``WARMUP_ROUNDS`` rounds that warm up caches and allocators."""
     times: dict[str, list[float]] = {name: [] for name in functions}
-    for round_ in range(repeats + 2):
+    for round_ in range(rounds + WARMUP_ROUNDS):
         for name, function in functions.items():
-            synchronize(device)
-            started = time.perf_counter()
-            function()
-            synchronize(device)
-            if round_ >= 2:  # the first two rounds warm up caches and allocators
-                times[name].append(time.perf_counter() - started)
-    return {name: statistics.median(values) for name, values in times.items()}
+            seconds = timed(function, device)
+            if round_ >= WARMUP_ROUNDS:
+                times[name].append(seconds)
+    return times
 
 
-def peak_memory_mb(device: torch.device) -> float:
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak so far (KiB -> MiB)
+def summary(values: list[float]) -> dict[str, float]:
+    """Median and quartiles of per-round values."""
+    if len(values) == 1:
+        return {"median": values[0], "q1": values[0], "q3": values[0]}
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    return {"median": statistics.median(values), "q1": q1, "q3": q3}
 
 
-def reset_peak(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
+def per_round(numerator: list[float], denominator: list[float]) -> dict[str, float]:
+    return summary([a / b for a, b in zip(numerator, denominator, strict=True)])
 
 
 def flops(function: Callable[[], object]) -> int:
@@ -85,13 +89,15 @@ def flops(function: Callable[[], object]) -> int:
     return counter.get_total_flops()
 
 
-def matmul_flops_per_second(device: torch.device, dtype: torch.dtype) -> float:
-    n = 4096 if device.type == "cuda" else 2048
+def matmul_call(device: torch.device, dtype: torch.dtype) -> tuple[Callable[[], object], int]:
+    """A large dense matmul and its FLOPs: the device's practical ceiling, timed every round."""
+    n = 4096 if device.type == "cuda" else 1024
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
-    return 2 * n**3 / seconds_per_call(lambda: a @ b, device, repeats=10, warmup=3)
+    return (lambda: a @ b), 2 * n**3
 
 
-def library_config(res: int, width: int, conditions: bool, batch: int, device: str, output: Path) -> RunConfig:
+def library_config(res: int, width: int, model: str, batch: int, device: str, output: Path) -> RunConfig:
+    conditions, shared = MODELS[model]
     embedders = [
         {"name": "attribute", "options": {"num_attributes": 18, "width": 32}},
         {"name": "segmentation", "options": {"num_classes": 10, "width": 16, "depth": 3}},
@@ -101,7 +107,7 @@ def library_config(res: int, width: int, conditions: bool, batch: int, device: s
             "model": {
                 "resolution": res,
                 "generator": {"name": "dilated", "options": {"width": width}},
-                "discriminator": {"name": "conv", "options": {"width": width}},
+                "discriminator": {"name": "shared_trunk" if shared else "conv", "options": {"width": width}},
                 "conditions": [{"embedder": e, "weight": 0.1} for e in embedders] if conditions else [],
             },
             "data": {"name": "synthetic_faces", "options": {"length": batch}},
@@ -117,22 +123,24 @@ def library_config(res: int, width: int, conditions: bool, batch: int, device: s
     )
 
 
-def measure(res: int, width: int, conditions: bool, batch: int, device: torch.device, repeats: int) -> dict:
+def build_sides(res: int, width: int, model: str, batch: int, device: torch.device) -> dict[str, tuple]:
+    """``{"library": (train, infer), "twin": (train, infer)}``: one training step and one
+    batch-1 inference of the library's model and of its twin, on the same images."""
     torch.manual_seed(0)
     images = torch.rand(batch, 3, res, res, device=device) * 2 - 1
-    results = {}
     with tempfile.TemporaryDirectory() as folder:
-        trainer = Trainer(library_config(res, width, conditions, batch, str(device), Path(folder)))
+        trainer = Trainer(library_config(res, width, model, batch, str(device), Path(folder)))
     images_lib = images.contiguous(memory_format=trainer.memory_format)
     masks = RandomRectangles(res)
-
-    twin = TwinGAN(res, width, conditions).to(device).to(memory_format=torch.channels_last)
+    conditions, shared = MODELS[model]
+    twin = TwinGAN(res, width, conditions, shared).to(device).to(memory_format=torch.channels_last)
     d_params = [p for d in (twin.dg, twin.da, twin.ds) if d is not None for p in d.parameters()]
-    opt_g, opt_d = (
-        torch.optim.Adam(twin.g.parameters(), 2e-4, (0.5, 0.999)),
-        torch.optim.Adam(d_params, 2e-4, (0.5, 0.999)),
-    )
+    fused = device.type in ("cpu", "cuda")  # as the library's trainer
+    opt_g = torch.optim.Adam(twin.g.parameters(), 2e-4, (0.5, 0.999), fused=fused)
+    opt_d = torch.optim.Adam(d_params, 2e-4, (0.5, 0.999), fused=fused)
     images_twin = images.contiguous(memory_format=torch.channels_last)
+    trainer.model.train()
+    twin.train()
 
     def library_step() -> None:
         with value_checks(False):
@@ -144,6 +152,7 @@ def measure(res: int, width: int, conditions: bool, batch: int, device: torch.de
     def library_infer() -> None:
         with torch.no_grad(), value_checks(False):
             trainer.model.eval().generate(images_lib[:1], masks(1, device=device))
+        trainer.model.train()
 
     def twin_infer() -> None:
         with torch.no_grad():
@@ -151,31 +160,74 @@ def measure(res: int, width: int, conditions: bool, batch: int, device: torch.de
             m = masks(1, device=device)
             maps, vectors = twin.embed(images_twin[:1] * (1 - m))
             twin.g(images_twin[:1], m, maps, vectors)
+        twin.train()
 
-    reset_peak(device)
-    sides = {"library": (library_step, library_infer), "twin": (twin_train, twin_infer)}
-    trainer.model.train()
-    twin.train()
-    step_flops = {name: flops(train) for name, (train, _) in sides.items()}
-    # alternate library and twin calls and take medians, so drift of a noisy machine hits both alike
-    step_times = interleaved_medians({name: train for name, (train, _) in sides.items()}, device, repeats)
-    memory = peak_memory_mb(device)
-    latencies = interleaved_medians({name: infer for name, (_, infer) in sides.items()}, device, repeats)
-    for name in sides:
-        results[name] = {
-            "train_images_per_second": batch / step_times[name],
-            "inference_ms_per_image": latencies[name] * 1000,
-            "peak_memory_mb": memory,
-            "train_flops_per_image": step_flops[name] / batch,
-            "achieved_flops_per_second": step_flops[name] / step_times[name],
-        }
-    results["library_over_twin_throughput"] = (
-        results["library"]["train_images_per_second"] / results["twin"]["train_images_per_second"]
-    )
-    results["flops_match"] = abs(
-        results["library"]["train_flops_per_image"] / results["twin"]["train_flops_per_image"] - 1
-    )
+    return {"library": (library_step, library_infer), "twin": (twin_train, twin_infer)}
+
+
+def measure(
+    res: int, width: int, batch: int, device: torch.device, rounds: int, models: tuple[str, ...] = tuple(MODELS)
+) -> dict[str, dict]:
+    """Every model's library and twin at one resolution, interleaved round by round."""
+    sides = {model: build_sides(res, width, model, batch, device) for model in models}
+    matmul_dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    matmul, matmul_flops = matmul_call(device, matmul_dtype)
+    step_flops = {(m, side): flops(calls[0]) for m, pair in sides.items() for side, calls in pair.items()}
+    trains = {f"{m}/{side}": calls[0] for m, pair in sides.items() for side, calls in pair.items()}
+    times = interleaved_times({**trains, "matmul": matmul}, device, rounds)
+    infers = {f"{m}/{side}": calls[1] for m, pair in sides.items() for side, calls in pair.items()}
+    latencies = interleaved_times(infers, device, rounds)
+    results = {}
+    for model in models:
+        run: dict = {}
+        for side in ("library", "twin"):
+            seconds = times[f"{model}/{side}"]
+            step_seconds = statistics.median(seconds)
+            run[side] = {
+                "train_images_per_second": batch / step_seconds,
+                "inference_ms_per_image": statistics.median(latencies[f"{model}/{side}"]) * 1000,
+                "train_flops_per_image": step_flops[model, side] / batch,
+                "achieved_flops_per_second": step_flops[model, side] / step_seconds,
+            }
+        library, twin = times[f"{model}/library"], times[f"{model}/twin"]
+        ratio = per_round(twin, library)  # library img/s over twin img/s, per round
+        run["library_over_twin_throughput"] = ratio["median"]
+        run["library_over_twin_quartiles"] = [ratio["q1"], ratio["q3"]]
+        achieved = [step_flops[model, "library"] / t for t in library]
+        ceiling = [matmul_flops / t for t in times["matmul"]]
+        run["achieved_over_matmul"] = per_round(achieved, ceiling)["median"]
+        run["matmul_flops_per_second"] = statistics.median(ceiling)
+        if "none" in models:
+            speed = per_round(times["none/library"], library)  # model img/s over none's img/s
+            run["speed_over_none"] = speed["median"]
+            run["speed_over_none_quartiles"] = [speed["q1"], speed["q3"]]
+        run["flops_match"] = abs(step_flops[model, "library"] / step_flops[model, "twin"] - 1)
+        run["rounds"] = rounds
+        results[model] = run
     return results
+
+
+def peak_memory_mb(res: int, width: int, model: str, batch: int, device: str, side: str) -> float:
+    """Peak memory of three training steps of one configuration, in a fresh process: on CPU the
+    resident set above the process's size before the model was built, on CUDA torch's peak."""
+    command = [sys.executable, __file__, "--memory-of", str(res), model, side, "--width", str(width)]
+    command += ["--batch", str(batch), "--device", device]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=HERE).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def memory_of(res: int, width: int, model: str, batch: int, device: torch.device, side: str) -> float:
+    """What ``--memory-of`` prints: MiB of peak memory over three steps (see :func:`peak_memory_mb`)."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    train = build_sides(res, width, model, batch, device)[side][0]
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    for _ in range(3):
+        train()
+    synchronize(device)
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
 
 
 DEVICE_NOTES = {
@@ -188,34 +240,58 @@ DEVICE_NOTES = {
 }
 
 
+def spread(run: dict, key: str) -> str:
+    """``0.98 (0.96–1.01)``: a per-round median with its quartiles, where they were measured."""
+    if key not in run:
+        return "–"
+    quartiles = run.get(f"{key}_quartiles")
+    return f"**{run[key]:.2f}**" + (f" ({quartiles[0]:.2f}–{quartiles[1]:.2f})" if quartiles else "")
+
+
+def memory(run: dict) -> str:
+    lib, twin = run["library"], run["twin"]
+    if "peak_memory_mb" not in twin:  # saved by an older version of this script: one process-wide figure
+        return f"{lib['peak_memory_mb']:.0f} (process)"
+    return f"{lib['peak_memory_mb']:.0f} / {twin['peak_memory_mb']:.0f}"
+
+
 def device_section(report: dict) -> str:
-    """One device's table: library against twin at each resolution, full and no-conditions models."""
+    """One device's table: library against twin at each resolution, for each model."""
     rows = []
     for run in report["runs"]:
         lib, twin = run["library"], run["twin"]
         rows.append(
             f"| {run['resolution']} | {run['model']} | {lib['train_images_per_second']:.1f} | "
-            f"{twin['train_images_per_second']:.1f} | **{run['library_over_twin_throughput']:.3f}** | "
-            f"{lib['inference_ms_per_image']:.1f} | {lib['train_flops_per_image'] / 1e9:.2f} | "
-            f"{lib['achieved_flops_per_second'] / 1e9:.1f} | **{run['achieved_over_matmul']:.2f}** | "
-            f"{lib['peak_memory_mb']:.0f} |"
+            f"{twin['train_images_per_second']:.1f} | {spread(run, 'library_over_twin_throughput')} | "
+            f"{spread(run, 'speed_over_none')} | {lib['inference_ms_per_image']:.1f} | "
+            f"{lib['train_flops_per_image'] / 1e9:.2f} | {lib['achieved_flops_per_second'] / 1e9:.1f} | "
+            f"**{run['achieved_over_matmul']:.2f}** | {memory(run)} |"
         )
+    rounds = report["runs"][0].get("rounds")
+    method = (
+        f"Ratios are medians over {rounds} interleaved rounds of per-round ratios, with their quartiles; "
+        "the matmul ceiling is timed in every round. Peak memory (library / twin) is measured per "
+        "configuration in a fresh process. "
+        if rounds
+        else "Ratios are ratios of medians over interleaved rounds; the matmul ceiling was timed once. "
+    )
     return (
         f"## {report['device'].upper()}: {report['hardware']}\n\n"
         "Generated by `" + report["command"] + "`, from "
         f"`benchmarks/results/{report['device']}.json`. Library and twin count the same FLOPs to within "
         f"{100 * max(r['flops_match'] for r in report['runs']):.2f} %. Dense matmul "
         f"({report['matmul_dtype']}): {report['matmul_flops_per_second'] / 1e9:.1f} GFLOP/s. "
-        "Batch "
+        + method
+        + "Batch "
         + str(report["batch"])
         + ", generator and discriminator width "
         + str(report["width"])
         + ". "
         + DEVICE_NOTES.get(report["device"], "")
         + "\n\n"
-        "| px | model | library img/s | twin img/s | library / twin | inference ms/img | GFLOP/img (train) "
-        "| achieved GFLOP/s | achieved / matmul | peak MiB |\n"
-        "|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        "| px | model | library img/s | twin img/s | library / twin | speed / none | inference ms/img "
+        "| GFLOP/img (train) | achieved GFLOP/s | achieved / matmul | peak MiB |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )
 
 
@@ -253,16 +329,20 @@ def main() -> None:
     parser.add_argument("--res", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--markdown", type=Path, default=HERE.parent / "docs" / "performance.md")
     parser.add_argument("--report-only", action="store_true", help="rewrite the page from the saved results")
+    parser.add_argument("--memory-of", nargs=3, metavar=("RES", "MODEL", "SIDE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.report_only:
         write_markdown(saved_reports(), args.markdown)
         return
     device = torch.device(args.device)
-    matmul_dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    if args.memory_of:
+        res, model, side = args.memory_of
+        print(memory_of(int(res), args.width, model, args.batch, device, side))
+        return
     report = {
         "command": "python benchmarks/train_step.py --res " + " ".join(map(str, args.res)),
         "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
@@ -271,24 +351,22 @@ def main() -> None:
         "device": device.type,
         "batch": args.batch,
         "width": args.width,
-        "matmul_dtype": str(matmul_dtype),
-        "matmul_flops_per_second": matmul_flops_per_second(device, matmul_dtype),
+        "matmul_dtype": str(torch.bfloat16 if device.type == "cuda" else torch.float32),
         "runs": [],
     }
     for res in args.res:
-        for conditions in (True, False):
-            run = measure(res, args.width, conditions, args.batch, device, args.repeats)
-            run.update(resolution=res, model="full" if conditions else "none")
-            run["achieved_over_matmul"] = (
-                run["library"]["achieved_flops_per_second"] / report["matmul_flops_per_second"]
-            )
+        for model, run in measure(res, args.width, args.batch, device, args.rounds).items():
+            for side in ("library", "twin"):
+                run[side]["peak_memory_mb"] = peak_memory_mb(res, args.width, model, args.batch, args.device, side)
+            run.update(resolution=res, model=model)
             report["runs"].append(run)
             print(
-                f"{res:>4} px {run['model']:<5} library {run['library']['train_images_per_second']:7.1f} img/s, "
+                f"{res:>4} px {model:<11} library {run['library']['train_images_per_second']:7.1f} img/s, "
                 f"twin {run['twin']['train_images_per_second']:7.1f} img/s, "
-                f"ratio {run['library_over_twin_throughput']:.3f}, "
-                f"achieved/matmul {run['achieved_over_matmul']:.2f}"
+                f"library/twin {run['library_over_twin_throughput']:.3f}, "
+                f"speed/none {run['speed_over_none']:.3f}, achieved/matmul {run['achieved_over_matmul']:.2f}"
             )
+    report["matmul_flops_per_second"] = statistics.median(r["matmul_flops_per_second"] for r in report["runs"])
     output = HERE / "results" / f"{device.type}.json"
     output.parent.mkdir(exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")

@@ -45,24 +45,49 @@ class Generator(nn.Module):
         return self.decoder(self.middle(torch.cat([f, *reps], 1)))
 
 
+def trunk(cin: int, w: int, levels: range, k: int = 5) -> tuple[nn.Sequential, int]:
+    chans = [w * min(2**i, 8) for i in levels]
+    return nn.Sequential(*[cba(a, c, k, 2, norm=False) for a, c in zip([cin, *chans], chans, strict=False)]), chans[-1]
+
+
 class Discriminator(nn.Module):
     def __init__(self, res: int, w: int, map_channels: int = 0, vector_channels: int = 0) -> None:
         super().__init__()
-        levels = min(64, res).bit_length() - 1
-        chans = [w * min(2**i, 8) for i in range(levels)]
-        self.trunk = nn.Sequential(
-            *[cba(c_in, c, 5, 2, norm=False) for c_in, c in zip([3 + map_channels, *chans], chans, strict=False)]
-        )
-        self.fuse = cba(chans[-1] + vector_channels, chans[-1], 1, norm=False) if vector_channels else None
-        self.head = nn.Linear(chans[-1] * (res // min(64, res)) ** 2, 1)
+        self.trunk, c = trunk(3 + map_channels, w, range(min(64, res).bit_length() - 1))
+        self.fuse = cba(c + vector_channels, c, 1, norm=False) if vector_channels else None
+        self.head = nn.Linear(c * (res // min(64, res)) ** 2, 1)
 
-    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, cond: Tensor | None = None, pairing: Tensor | None = None) -> Tensor:
         if cond is not None and cond.ndim == 4:
-            x = torch.cat([x, cond], 1)
+            x = torch.cat([x[pairing] if pairing is not None else x, cond], 1)
         f = self.trunk(x)
         if self.fuse is not None:
+            f = f[pairing] if pairing is not None else f
             f = self.fuse(torch.cat([f, cond[:, :, None, None].expand(-1, -1, *f.shape[-2:])], 1))
         return self.head(f.flatten(1)).squeeze(1)
+
+
+class SharedDiscriminator(nn.Module):
+    """One trunk: a realness head, a projection head for the vector, a map joined at 8 x 8."""
+
+    def __init__(self, res: int, w: int, map_channels: int, vector_channels: int) -> None:
+        super().__init__()
+        levels, join = min(64, res).bit_length() - 1, res.bit_length() - 1 - 3
+        size = res // min(64, res)
+        self.stem, cs = trunk(3, w, range(join))
+        self.tail, c = trunk(cs, w, range(join, levels))
+        self.head, self.vector_head = nn.Linear(c * size**2, 1), nn.Linear(c * size**2, 1)
+        self.projection = nn.Linear(vector_channels, c, bias=False)
+        self.map_tail, cm = trunk(cs + map_channels, w, range(join, levels), k=3)
+        self.map_head = nn.Linear(cm * size**2, 1)
+
+    def forward(self, x: Tensor, vec: Tensor, seg: Tensor, pairing: Tensor | None = None) -> tuple[Tensor, ...]:
+        s = self.stem(x)
+        f = self.tail(s)
+        sp, fp = (s[pairing], f[pairing]) if pairing is not None else (s, f)
+        a = self.vector_head(fp.flatten(1))[:, 0] + (self.projection(vec) * fp.sum((2, 3))).sum(1)
+        m = self.map_head(self.map_tail(torch.cat([sp, F.adaptive_avg_pool2d(seg, sp.shape[-2:])], 1)).flatten(1))
+        return self.head(f.flatten(1))[:, 0], a, m[:, 0]
 
 
 def attribute_net(n: int, w: int) -> nn.Module:
@@ -96,50 +121,70 @@ class UNet(nn.Module):
 
 
 class TwinGAN(nn.Module):
-    """The boosted GAN (with attribute + segmentation conditions, or none) in plain PyTorch."""
+    """The boosted GAN (with attribute + segmentation conditions, or none) in plain PyTorch;
+    ``shared``: one shared-trunk discriminator instead of three."""
 
-    def __init__(self, res: int, w: int, conditions: bool, n_attr: int = 18, n_cls: int = 10) -> None:
+    def __init__(self, res: int, w: int, conditions: bool, shared: bool = False, n_attr: int = 18, n_cls: int = 10):
         super().__init__()
-        self.conditions = conditions
+        self.conditions, self.shared = conditions, shared
         self.attribute = attribute_net(n_attr, 32).eval().requires_grad_(False) if conditions else None
         self.segmentation = UNet(n_cls, 16, 3).eval().requires_grad_(False) if conditions else None
         self.g = Generator(n_cls if conditions else 0, n_attr if conditions else 0, w)
-        self.dg = Discriminator(res, w)
-        self.da = Discriminator(res, w, vector_channels=n_attr) if conditions else None
-        self.ds = Discriminator(res, w, map_channels=n_cls) if conditions else None
+        separate = conditions and not shared
+        self.dg = SharedDiscriminator(res, w, n_cls, n_attr) if shared else Discriminator(res, w)
+        self.da = Discriminator(res, w, vector_channels=n_attr) if separate else None
+        self.ds = Discriminator(res, w, map_channels=n_cls) if separate else None
+
+    def train(self, mode: bool = True) -> TwinGAN:
+        super().train(mode)
+        for embedder in (self.attribute, self.segmentation):
+            if embedder is not None:
+                embedder.eval()  # frozen, as the library's
+        return self
 
     def embed(self, x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
         if not self.conditions:
             return [], []
         return [self.segmentation(x).softmax(1)], [self.attribute(x).sigmoid()]
 
+    def judge(self, x: Tensor, vec: Tensor | None, seg: Tensor | None, pairing: Tensor | None) -> list[Tensor]:
+        """Realness logits of ``x``, then attribute and part-map logits of ``x[pairing]``."""
+        if self.shared:
+            return list(self.dg(x, vec, seg, pairing))
+        if not self.conditions:
+            return [self.dg(x)]
+        return [self.dg(x), self.da(x, vec, pairing), self.ds(x, seg, pairing)]
+
 
 def twin_step(model: TwinGAN, opt_g, opt_d, y: Tensor, m: Tensor, beta: float = 0.01, lam: float = 0.1) -> None:
     """One D step then one G step, the same computation as the library's ``Trainer.train_step``."""
+    b = y.shape[0]
     with torch.no_grad():
-        maps_in, vecs_in = model.embed(y * (1 - m))
-        maps, vecs = model.embed(y)
+        maps_both, vecs_both = model.embed(torch.cat([y * (1 - m), y]))
+    maps_in, maps = [t[:b] for t in maps_both], [t[b:] for t in maps_both]
+    vecs_in, vecs = [t[:b] for t in vecs_both], [t[b:] for t in vecs_both]
     z = model.g(y, m, maps_in, vecs_in)
     fake = torch.where(m.bool(), z, y)
-    fd = fake.detach()
-    r, f = model.dg(torch.cat([y, fd])).chunk(2)
-    loss_d = F.softplus(-r).mean() + F.softplus(f).mean()
+    pairing = torch.cat([torch.arange(2 * b, device=y.device), torch.arange(b, device=y.device)])
     if model.conditions:
-        for disc, right in ((model.da, vecs[0]), (model.ds, maps[0])):
-            wrong = right.roll(1, 0)
-            a, b, c = disc(torch.cat([y, fd, y]), torch.cat([right, right, wrong])).chunk(3)
-            loss_d = loss_d + lam * (F.softplus(-a).mean() + F.softplus(b).mean() + F.softplus(c).mean())
+        vec = torch.cat([vecs[0], vecs[0], vecs[0].roll(1, 0)])
+        seg = torch.cat([maps[0], maps[0], maps[0].roll(1, 0)])
+        realness, *matching = model.judge(torch.cat([y, fake.detach()]), vec, seg, pairing)
+    else:
+        realness, matching = model.judge(torch.cat([y, fake.detach()]), None, None, None)[0], []
+    r, f = realness.chunk(2)
+    loss_d = F.softplus(-r).mean() + F.softplus(f).mean()
+    for logits in matching:
+        a, b_, c = logits.chunk(3)
+        loss_d = loss_d + lam * (F.softplus(-a).mean() + F.softplus(b_).mean() + F.softplus(c).mean())
     opt_d.zero_grad(set_to_none=True)
     loss_d.backward()
     opt_d.step()
     discriminators = [d for d in (model.dg, model.da, model.ds) if d is not None]
     for d in discriminators:
         d.requires_grad_(False)
-    adv = F.softplus(-model.dg(fake)).mean()
-    if model.conditions:
-        adv = (
-            adv + lam * F.softplus(-model.da(fake, vecs[0])).mean() + lam * F.softplus(-model.ds(fake, maps[0])).mean()
-        )
+    realness, *matching = model.judge(fake, vecs[0] if vecs else None, maps[0] if maps else None, None)
+    adv = F.softplus(-realness).mean() + sum(lam * F.softplus(-logits).mean() for logits in matching)
     loss_g = F.mse_loss(z, y) + beta * adv
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()

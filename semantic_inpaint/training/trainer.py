@@ -382,6 +382,20 @@ class Trainer:
         }
         return signals_input, signals_real, signals_wrong
 
+    def _pairs(
+        self,
+        batch: int,
+        signals_real: dict[str, Tensor],
+        signals_asked: dict[str, Tensor],
+        signals_wrong: dict[str, Tensor],
+    ) -> tuple[dict[str, Tensor], Tensor]:
+        """What the D step's matching terms judge for ``[real | fake]``: the signal rows
+        ``[right | asked | wrong]`` per weighted condition, and the pairing ``[real, fake, real]``
+        (real images twice, their features computed once)."""
+        pairing = torch.cat([torch.arange(2 * batch, device=self.device), torch.arange(batch, device=self.device)])
+        rows = {name: [signals_real[name], signals_asked[name], signals_wrong[name]] for name in self.weighted}
+        return {name: torch.cat(signals) for name, signals in rows.items()}, pairing
+
     def _judge(
         self, images: Tensor, signals: dict[str, Tensor], pairing: Tensor | None = None, *, training: bool
     ) -> tuple[Tensor, dict[str, Tensor]]:
@@ -443,18 +457,12 @@ class Trainer:
                 signals_asked = requested_signals(embedders, signals_real, mask, swapped, offset)
         r1_gamma = self.config.model.r1_gamma
         real = image.detach().requires_grad_(True) if r1_gamma > 0 else image
-        batch = image.shape[0]
-        # the matching discriminators see [real, right | fake, asked | real, wrong]: real images twice
-        pairing = torch.cat([torch.arange(2 * batch, device=self.device), torch.arange(batch, device=self.device)])
         with autocast(self.device, amp):
             prediction = self.generator(image, mask, signals_input)
             fake = composite(prediction, image, mask)
-            pairs = {
-                name: torch.cat([signals_real[name], signals_asked[name], signals_wrong[name]]) for name, _ in weighted
-            }
-            global_logits, matching_logits = self._judge(
-                torch.cat([real, fake.detach()]), pairs, pairing, training=True
-            )
+            pairs, pairing = self._pairs(image.shape[0], signals_real, signals_asked, signals_wrong)
+            both = torch.cat([real, fake.detach()])
+            global_logits, matching_logits = self._judge(both, pairs, pairing, training=True)
             d_global = loss.discriminator_loss(*global_logits.chunk(2))
             d_terms = [
                 (condition.weight, loss.discriminator_loss(*matching_logits[name].chunk(3)))
@@ -536,6 +544,7 @@ class Trainer:
         count = min(self.settings.recalibration_batches, len(self.dataset) // self.settings.batch_size)
         model = self.model
         discriminators = [model.discriminator, *(model.conditions[name].discriminator for name in self.matching)]
+        # (a shared trunk's heads are part of model.discriminator)
         modules = [self.model.generator, *discriminators, *([self.average.module] if self.average else [])]
         if count == 0 or not batch_norm_layers(modules):
             return 0
@@ -551,7 +560,8 @@ class Trainer:
             if self.average:
                 self.average.module(image, mask, signals_input)
             if run_discriminators:
-                self._discriminator_logits(image, fake, signals_real, signals_wrong)
+                pairs, pairing = self._pairs(image.shape[0], signals_real, signals_real, signals_wrong)
+                self._judge(torch.cat([image, fake]), pairs, pairing, training=True)
 
         was_training = self.model.training
         self.model.eval()
