@@ -305,12 +305,28 @@ def write_markdown(reports: list[dict], path: Path) -> None:
         "is 2 FLOPs). Each device's section is regenerated when the benchmark runs there.\n\n"
         + "\n".join(device_section(report) for report in reports)
         + generators_section()
+        + time_to_quality_section()
+        + step_phases_section()
     )
 
 
 def generators_section() -> str:
     """The per-generator table of ``generators.py``, where it has been run."""
     from generators import OUTPUT, markdown  # imported here: generators.py builds on this module
+
+    return "\n" + markdown(json.loads(OUTPUT.read_text())) if OUTPUT.exists() else ""
+
+
+def time_to_quality_section() -> str:
+    """The held-out PSNR after N training minutes of ``time_to_quality.py``, where it has been run."""
+    from time_to_quality import OUTPUT, markdown  # imported here: it is a script of its own
+
+    return "\n" + markdown(json.loads(OUTPUT.read_text())) if OUTPUT.exists() else ""
+
+
+def step_phases_section() -> str:
+    """The phase breakdown of ``step_phases.py``, where it has been run."""
+    from step_phases import OUTPUT, markdown  # imported here: step_phases.py builds on this module
 
     return "\n" + markdown(json.loads(OUTPUT.read_text())) if OUTPUT.exists() else ""
 

@@ -1,0 +1,146 @@
+"""Where a training step's time goes, phase by phase, for each model.
+
+    python benchmarks/step_phases.py --res 128
+
+Builds the benchmark models of ``train_step.py`` (``full``, ``full_shared``, ``none``; default
+widths of that script, batch 8) and times, in interleaved rounds, each phase of the library's
+training step run on its own with the trainer's own modules:
+
+- ``embedders``: the frozen embedders' signals (one call each on ``[masked | real]``);
+- ``generator``: the generator's forward and backward (reconstruction loss only);
+- ``d_step``: the discriminators' forward, loss, backward and Adam step on ``[real | fake]``;
+- ``d_in_g_step``: the frozen discriminators' forward on the fakes and the backward to them;
+
+and the whole step. The phases are reported as shares of their sum, which the whole step's
+time is given beside (the rest is losses, compositing, the G optimiser step). Results go to
+``benchmarks/results/step_phases.json`` and ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+from pathlib import Path
+
+import torch
+from train_step import HERE, MODELS, interleaved_times, library_config
+
+from semantic_inpaint.core import composite
+from semantic_inpaint.masks import RandomRectangles
+from semantic_inpaint.training import Trainer
+from semantic_inpaint.validation import value_checks
+
+OUTPUT = HERE / "results" / "step_phases.json"
+PHASES = ("embedders", "generator", "d_step", "d_in_g_step")
+
+
+def phase_calls(res: int, width: int, model: str, batch: int) -> dict:
+    """One callable per phase, and ``step`` for the whole training step, on the same images."""
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as folder:
+        trainer = Trainer(library_config(res, width, model, batch, "cpu", Path(folder)))
+    trainer.model.train()
+    image = (torch.rand(batch, 3, res, res) * 2 - 1).contiguous(memory_format=trainer.memory_format)
+    mask = RandomRectangles(res)(batch)
+    with torch.no_grad():
+        signals_input, signals_real, signals_wrong = trainer._signals(image, mask)
+        fake = composite(trainer.generator(image, mask, signals_input), image, mask)
+    gan = trainer.model
+
+    def embedders() -> None:
+        with torch.no_grad():
+            trainer._signals(image, mask)
+
+    def generator() -> None:
+        prediction = trainer.generator(image, mask, signals_input)
+        trainer.optimizer_g.zero_grad(set_to_none=True)
+        gan.reconstruction(prediction, image, mask).backward()
+
+    def d_step() -> None:
+        pairs, pairing = trainer._pairs(batch, signals_real, signals_real, signals_wrong)
+        realness, matching = trainer._judge(torch.cat([image, fake]), pairs, pairing, training=True)
+        loss = gan.matching_loss.discriminator_loss(*realness.chunk(2))
+        for name in trainer.weighted:
+            loss = loss + gan.matching_loss.discriminator_loss(*matching[name].chunk(3))
+        trainer.optimizer_d.zero_grad(set_to_none=True)
+        loss.backward()
+        trainer.optimizer_d.step()
+
+    def d_in_g_step() -> None:
+        judged = fake.detach().requires_grad_(True)
+        trainer._set_discriminators_trainable(False)
+        realness, matching = trainer._judge(judged, {n: signals_real[n] for n in trainer.weighted}, training=False)
+        loss = gan.matching_loss.generator_loss(realness)
+        for name in trainer.weighted:
+            loss = loss + gan.matching_loss.generator_loss(matching[name])
+        loss.backward()
+        trainer._set_discriminators_trainable(True)
+
+    def step() -> None:
+        trainer.train_step(image)
+
+    return {"embedders": embedders, "generator": generator, "d_step": d_step, "d_in_g_step": d_in_g_step, "step": step}
+
+
+def measure(res: int, width: int, batch: int, rounds: int) -> dict:
+    calls = {model: phase_calls(res, width, model, batch) for model in MODELS}
+    flat = {f"{model}/{phase}": call for model, phases in calls.items() for phase, call in phases.items()}
+    with value_checks(False):
+        times = interleaved_times(flat, torch.device("cpu"), rounds)
+    results = {}
+    for model in MODELS:
+        medians = {phase: statistics.median(times[f"{model}/{phase}"]) for phase in (*PHASES, "step")}
+        total = sum(medians[phase] for phase in PHASES)
+        results[model] = {
+            "step_ms": medians["step"] * 1000,
+            "phases_ms": {phase: medians[phase] * 1000 for phase in PHASES},
+            "shares": {phase: medians[phase] / total for phase in PHASES},
+        }
+    return results
+
+
+def markdown(report: dict) -> str:
+    """The performance page's phase table."""
+    rows = [
+        f"| {model} | {run['step_ms']:.0f} | "
+        + " | ".join(f"{run['phases_ms'][p]:.0f} ({100 * run['shares'][p]:.0f} %)" for p in PHASES)
+        + " |"
+        for model, run in report["models"].items()
+    ]
+    return (
+        f"## Where a training step goes ({report['resolution']} px)\n\n"
+        f"Generated by `{report['command']}` on {report['hardware']}: the median ms of each phase run on its own "
+        f"over {report['rounds']} interleaved rounds (batch {report['batch']}, width {report['width']}), and its "
+        "share of the phases' sum; the whole step beside them also holds the losses and the generator's Adam step. "
+        "Each frozen embedder runs once on `[masked | real]`; in the D step each discriminator trunk runs once "
+        "per image.\n\n"
+        "| model | step ms | embedders | generator fwd + bwd | D step | D in the G step |\n"
+        "|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--res", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=11)
+    args = parser.parse_args()
+    report = {
+        "command": f"python benchmarks/step_phases.py --res {args.res}",
+        "hardware": f"CPU, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "resolution": args.res,
+        "batch": args.batch,
+        "width": args.width,
+        "rounds": args.rounds,
+        "models": measure(args.res, args.width, args.batch, args.rounds),
+    }
+    OUTPUT.write_text(json.dumps(report, indent=2) + "\n")
+    print(markdown(report))
+    print(f"wrote {OUTPUT}; python benchmarks/train_step.py --report-only rewrites docs/performance.md")
+
+
+if __name__ == "__main__":
+    main()
