@@ -252,11 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inpaint.add_argument(
         "--strategy",
-        choices=["resize", "crop", "native"],
+        choices=["resize", "crop", "native", "face"],
         default="resize",
         help="resize: the whole photo to the model's resolution; crop: a window around each hole, "
         "filled at the photo's own scale (large photos); native: the model on the photo's own pixels "
-        "(scene models)",
+        "(scene models); face: each face found, aligned as the training faces, filled and warped back "
+        '(face models; pip install "semantic-inpaint[faces]")',
     )
     inpaint.add_argument(
         "--tile",

@@ -24,6 +24,7 @@ from torch import Tensor
 
 from semantic_inpaint.config import RunConfig
 from semantic_inpaint.core import KEEP_LABEL, OverrideWhere, composite
+from semantic_inpaint.face_alignment import FaceDetector, FaceWindow
 from semantic_inpaint.hole_windows import HoleWindow, hole_windows
 from semantic_inpaint.inference_graph import InpaintingGraph
 from semantic_inpaint.io import (
@@ -46,7 +47,7 @@ ValueRange = tuple[float, float]
 #: how a photo meets the model: ``resize`` the whole photo to its resolution, ``crop`` a window
 #: around each hole region (see :mod:`semantic_inpaint.hole_windows`), or ``native``: the photo's
 #: own pixels, whole or in tiles (see :mod:`semantic_inpaint.native_tiles`)
-Strategy = Literal["resize", "crop", "native"]
+Strategy = Literal["resize", "crop", "native", "face"]
 #: windows filled in one batch by the ``crop`` strategy (bounds the memory of many holes)
 WINDOWS_PER_BATCH = 16
 
@@ -188,6 +189,19 @@ def _array_at_resolution(image: np.ndarray, side: int) -> Tensor:
     return resized.float().div(127.5).sub(1)
 
 
+def photo_values(values: Tensor, dtype: np.dtype) -> np.ndarray:
+    """``(1, 3, H, W)`` in ``[-1, 1]`` → ``(H, W, 3)`` pixels of a photo's ``dtype`` (uint8, or float in ``[0, 1]``)."""
+    array = values[0].permute(1, 2, 0).cpu().numpy()
+    if dtype == np.uint8:
+        return np.clip(np.round((array + 1) * 127.5), 0, 255).astype(np.uint8)
+    return np.clip((array + 1) / 2, 0, 1).astype(dtype)
+
+
+def photo_uint8(pixels: np.ndarray) -> np.ndarray:
+    """An ``(H, W, 3)`` photo as uint8 (a float photo in ``[0, 1]`` rounded)."""
+    return pixels if pixels.dtype == np.uint8 else np.clip(np.round(pixels * 255), 0, 255).astype(np.uint8)
+
+
 def resize_to(image: Tensor, side: int) -> Tensor:
     """``(B, C, H, W)`` → ``(B, C, side, side)``, bilinear with antialiasing (unchanged if already that size)."""
     if image.shape[-2:] == (side, side):
@@ -313,6 +327,7 @@ class Inpainter:
         #: convolutions and channels-last weights (changes made to ``model`` later do not reach it)
         self.graph = InpaintingGraph.fast_copy(self.model)
         self.compiled = compile
+        self._face_detector: FaceDetector | None = None
         self._predict = torch.compile(self.graph.predict) if compile else self.graph.predict
 
     def __repr__(self) -> str:
@@ -500,6 +515,8 @@ class Inpainter:
             return pixels
         if strategy == "native":
             return self._inpaint_native(pixels, image, hole, requests, tile)
+        if strategy == "face":
+            return self._inpaint_faces(image, hole, requests)
         if strategy == "crop":
             windows = hole_windows(hole > 0, self.resolution)
         else:
@@ -533,6 +550,45 @@ class Inpainter:
             self._write_window(pixels, image, hole, window, prediction[..., : window.height, : window.width])
         return pixels
 
+    def _inpaint_faces(self, image: np.ndarray, hole: np.ndarray, requests: Requests | None) -> np.ndarray:
+        """Fill the hole of each face in its aligned square, the rest of the hole with ``crop``.
+
+        The detector looks at a first ``crop`` fill, so that a hole over the eyes or the mouth
+        does not hide the face; faces are taken most confident first, each filling the hole
+        pixels its square covers and no other face has filled.
+        """
+        context = self._inpaint_array(image, hole, "crop", requests)
+        faces = self.face_detector()(photo_uint8(context))
+        if not faces:
+            warnings.warn("strategy 'face': no face found in the photo; filled with strategy 'crop'", stacklevel=4)
+            return context
+        pixels = image.copy()
+        remaining = hole > 0
+        for face in faces:
+            window = FaceWindow.of(face, self.resolution, hole.shape)
+            if window is None or not remaining[window.crop].any():
+                continue
+            crop = window.crop
+            aligned_hole = (window.to_face(torch.from_numpy(hole[crop])[None, None]) > 0) | window.outside_photo()
+            prediction = self._prediction(
+                window.to_face(_array_as_tensor(image[crop])).clamp(-1, 1),
+                aligned_hole.float(),
+                self._requests_at(requests, [crop], window.labels_to_face, 1),
+            )
+            filled = window.from_face(prediction.float().cpu())
+            owned = remaining[crop] & window.covered()
+            np.copyto(pixels[crop], photo_values(filled, image.dtype), where=owned[..., None])
+            remaining[crop] &= ~owned
+        if remaining.any():
+            return self._inpaint_array(pixels, remaining.astype(np.float32), "crop", requests)
+        return pixels
+
+    def face_detector(self) -> FaceDetector:
+        """The face detector of the ``face`` strategy, made on first use."""
+        if self._face_detector is None:
+            self._face_detector = FaceDetector()
+        return self._face_detector
+
     def _write_window(
         self, pixels: np.ndarray, image: np.ndarray, hole: np.ndarray, window: HoleWindow, prediction: Tensor
     ) -> None:
@@ -547,12 +603,8 @@ class Inpainter:
             (window.height, window.width),
             local,
         )
-        values = filled[0].permute(1, 2, 0).cpu().numpy()
-        if image.dtype == np.uint8:
-            values = np.clip(np.round((values + 1) * 127.5), 0, 255).astype(np.uint8)
-        else:
-            values = np.clip((values + 1) / 2, 0, 1).astype(image.dtype)
-        np.copyto(pixels[top:bottom, left:right], values, where=window.owned(hole > 0)[..., None])
+        owned = window.owned(hole > 0)[..., None]
+        np.copyto(pixels[top:bottom, left:right], photo_values(filled, image.dtype), where=owned)
 
     @overload
     def inpaint(
@@ -615,8 +667,12 @@ class Inpainter:
                 a window about twice the size of each separate hole region (at least the
                 model's resolution) and fill each at the photo's own scale, or run the model
                 ``native``ly on the photo's own pixels, padded to the generator's size multiple
-                (scene models trained on crops of large photos). Tensors, batches of
-                training-size images, are resized.
+                (scene models trained on crops of large photos), or find the faces (``face``) around
+                the hole, align each as the training faces were aligned, fill it there and warp
+                the fill back (face models; the rest of the hole, or a photo with no face
+                found, is filled with ``crop``, the latter with a warning; needs
+                ``semantic-inpaint[faces]``). Tensors, batches of training-size images, are
+                resized.
             tile: ``native`` only: fill windows of at most ``tile × tile`` pixels one at a time
                 (bounded memory for very large photos); ``None``: the whole photo at once.
             attributes: set attributes instead of the predicted ones, e.g. ``{"Smiling": 1.0,
@@ -632,7 +688,7 @@ class Inpainter:
         """
         check_mask_threshold(mask_threshold)
         if strategy not in get_args(Strategy):
-            raise ValueError(f"strategy: expected 'resize', 'crop' or 'native', received {strategy!r}")
+            raise ValueError(f"strategy: expected 'resize', 'crop', 'native' or 'face', received {strategy!r}")
         if tile is not None and (strategy != "native" or isinstance(tile, bool) or not isinstance(tile, int)):
             raise ValueError(f"tile: expected None, or a number of pixels with strategy='native', received {tile!r}")
         if tile is not None and tile < 2 * self.graph.size_multiple:
