@@ -25,7 +25,7 @@ from semantic_inpaint.judge import require
 #: where the subject's right eye, left eye and mouth centre sit in the aligned square of the
 #: training faces, as fractions of its side (x, y): the mean of MediaPipe face detection's
 #: keypoints over CelebA-HQ faces 1..500 at 256 px (standard deviation 0.01 for the eyes,
-#: 0.02 for the mouth)
+#: 0.02 for the mouth; ``python examples/face_template.py`` measures them)
 ALIGNED_KEYPOINTS = np.array([[0.3789, 0.4862], [0.6250, 0.4920], [0.4985, 0.7580]])
 #: indices of those three keypoints among MediaPipe face detection's six
 DETECTOR_KEYPOINTS = (0, 1, 3)
