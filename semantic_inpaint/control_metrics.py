@@ -1,31 +1,46 @@
-"""Measured control: does a fill obey an attribute the user sets?
+"""Measured control: does a fill obey an attribute the user sets, or the parts they paint?
 
 For each held-out face and each attribute, the request is the *opposite* of what the attribute
 embedder reads on the original (so obeying it means changing something). The fill with the
 request is read back by an attribute judge: the **flip rate** is the share of faces read as
 the requested value, next to the same share for the fill made without a request (how often the
 fill reads that way anyway). **Preservation** is the share of the *other* attributes that
-read the same on the requested fill as on the unrequested one.
+read the same on the requested fill as on the unrequested one. An *independent* reader (e.g.
+a gender estimator the model was never trained against) gives a second flip rate.
+
+For parts, each face is asked, inside its hole, for the parts the segmentation embedder reads
+on *another* face of the batch (someone else's eyes, nose and mouth where the hole is); the
+part map read back from the fill is compared with the request inside the hole (confusion
+matrices, for a mIoU), next to the same for the fill made without the request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypedDict
 
 import torch
 from torch import Tensor
 
+from semantic_inpaint.metrics import confusion_per_image
 from semantic_inpaint.model import BoostedGAN
 
+#: reads one attribute as ``(B,)`` 1.0 / 0.0 (NaN: no verdict) from ``(original, fill)``, both
+#: ``(B, 3, H, W)`` in ``[-1, 1]`` (the original, e.g., to find the face box once)
+IndependentReader = Callable[[Tensor, Tensor], Tensor]
 
-class AttributeControl(TypedDict):
-    """One attribute's control scores over ``images`` faces."""
+
+class AttributeControl(TypedDict, total=False):
+    """One attribute's control scores over ``images`` faces (``independent_*``: where an
+    independent reader was given, over the ``independent_images`` faces it had a verdict on)."""
 
     flip_rate: float
     without_request: float
     preserved: float
     images: int
+    independent_flip_rate: float
+    independent_without_request: float
+    independent_images: int
 
 
 @torch.no_grad()
@@ -34,6 +49,7 @@ def attribute_control(
     batches: Iterable[tuple[Tensor, Tensor]],
     names: Sequence[str],
     judge: Callable[[Tensor], Tensor] | None = None,
+    independent: Mapping[str, IndependentReader] | None = None,
 ) -> dict[str, AttributeControl]:
     """Flip rate, rate without a request, and preservation of the others, per attribute.
 
@@ -43,6 +59,7 @@ def attribute_control(
         names: the attributes to request, by the embedder's names.
         judge: reads ``(B, N)`` attribute probabilities from images (default: the model's own
             attribute embedder; prefer one the model was not trained against).
+        independent: per attribute name, a second reader of that attribute alone.
 
     Examples:
         >>> from semantic_inpaint.config import ModelConfig
@@ -51,25 +68,32 @@ def attribute_control(
         ...     "conditions": [{"embedder": {"name": "attribute", "options": {"num_attributes": 3, "width": 4,
         ...         "attribute_names": ["a", "b", "c"]}}, "weight": 0.1}]})).eval()
         >>> mask = torch.zeros(2, 1, 32, 32); mask[..., 8:24, 8:24] = 1
-        >>> scores = attribute_control(model, [(torch.rand(2, 3, 32, 32) * 2 - 1, mask)], ["b"])
-        >>> sorted(scores["b"]), scores["b"]["images"]
-        (['flip_rate', 'images', 'preserved', 'without_request'], 2)
+        >>> bright = lambda original, fill: (fill.mean(dim=(1, 2, 3)) > 0).double()
+        >>> batch = [(torch.rand(2, 3, 32, 32) * 2 - 1, mask)]
+        >>> scores = attribute_control(model, batch, ["b"], independent={"b": bright})
+        >>> sorted(scores["b"]), scores["b"]["images"]  # doctest: +NORMALIZE_WHITESPACE
+        (['flip_rate', 'images', 'independent_flip_rate', 'independent_images', 'independent_without_request',
+          'preserved', 'without_request'], 2)
     """
     embedder = model.conditions["attribute"].embedder
     judge = judge or embedder
+    independent = independent or {}
     indices = {name: embedder.names.index(name) if embedder.names else int(name) for name in names}
     totals = {name: torch.zeros(4) for name in names}  # flipped, flipped anyway, preserved, images
+    second = {name: torch.zeros(3) for name in independent}  # flipped, flipped anyway, faces with a verdict
     for image, mask in batches:
-        plain = judge(model.inpaint(image, mask)) > 0.5
+        plain_fill = model.inpaint(image, mask)
+        plain = judge(plain_fill) > 0.5
         original = judge(image) > 0.5
         for name, index in indices.items():
             requested = ~original[:, index]  # the opposite of what the face shows
-            read = torch.empty_like(plain)
+            fill = torch.empty_like(plain_fill)
             for value in (False, True):
                 rows = requested == value
                 if rows.any():
                     overrides = {"attribute": {name: float(value)}}
-                    read[rows] = judge(model.inpaint(image[rows], mask[rows], overrides=overrides)) > 0.5
+                    fill[rows] = model.inpaint(image[rows], mask[rows], overrides=overrides)
+            read = judge(fill) > 0.5
             others = torch.ones(plain.shape[1], dtype=torch.bool)
             others[index] = False
             totals[name] += torch.tensor(
@@ -81,7 +105,14 @@ def attribute_control(
                 ],
                 dtype=torch.float32,
             )
-    return {
+            if name in independent:
+                asked = requested.double()
+                verdict, verdict_plain = independent[name](image, fill), independent[name](image, plain_fill)
+                judged = ~verdict.isnan() & ~verdict_plain.isnan()
+                second[name] += torch.stack(
+                    [(verdict == asked)[judged].sum(), (verdict_plain == asked)[judged].sum(), judged.sum()]
+                ).float()
+    results = {
         name: AttributeControl(
             flip_rate=float(t[0] / t[3]),
             without_request=float(t[1] / t[3]),
@@ -90,3 +121,71 @@ def attribute_control(
         )
         for name, t in totals.items()
     }
+    for name, (flipped, anyway, judged) in second.items():
+        results[name].update(
+            independent_flip_rate=float(flipped / judged) if judged else float("nan"),
+            independent_without_request=float(anyway / judged) if judged else float("nan"),
+            independent_images=int(judged),
+        )
+    return results
+
+
+def hole_confusion(read: Tensor, requested: Tensor, hole: Tensor, num_classes: int) -> Tensor:
+    """``(B, C, C)`` confusion (row: requested class, column: read) of ``(B, H, W)`` label maps,
+    counting the pixels of the ``(B, 1, H, W)`` hole only.
+
+    Examples:
+        >>> hole = torch.tensor([[[[1, 0], [1, 1]]]])
+        >>> hole_confusion(torch.tensor([[[1, 1], [0, 1]]]), torch.tensor([[[1, 0], [1, 1]]]), hole, 2).tolist()
+        [[[0, 0], [1, 2]]]
+    """
+    outside = num_classes  # an extra class for the known pixels, dropped after counting
+    inside = hole[:, 0] > 0
+    read = torch.where(inside, read, outside)
+    requested = torch.where(inside, requested, outside)
+    return confusion_per_image(read, requested, num_classes + 1)[:, :num_classes, :num_classes]
+
+
+@torch.no_grad()
+def part_control(
+    model: BoostedGAN,
+    batches: Iterable[tuple[Tensor, Tensor]],
+    readers: Mapping[str, Callable[[Tensor], Tensor]] | None = None,
+) -> dict[str, dict[str, Tensor]]:
+    """Per part reader, the hole's confusion matrices between the requested part map and the one
+    read from the fill made with it (``requested``) and without it (``without_request``).
+
+    Each face is asked for the parts the model's segmentation embedder reads on the next face
+    of its batch (inside its own hole). The model's own segmentation embedder reads the fills
+    (``"embedder"``), and so does each of ``readers``: images ``(B, 3, H, W)`` to ``(B, H, W)``
+    class ids of the embedder's classes (e.g. part maps drawn from face landmarks).
+
+    Returns:
+        ``{reader: {"requested": (N, C, C), "without_request": (N, C, C)}}`` over all faces
+        (see :func:`semantic_inpaint.statistics.mean_iou_statistic` for a mIoU with an interval).
+
+    Examples:
+        >>> from semantic_inpaint.config import ModelConfig
+        >>> model = BoostedGAN(ModelConfig.model_validate({"resolution": 32,
+        ...     "generator": {"name": "dilated", "options": {"width": 4}},
+        ...     "conditions": [{"embedder": {"name": "segmentation", "options": {"num_classes": 3, "width": 4,
+        ...         "depth": 2}}, "weight": 0.1}]})).eval()
+        >>> mask = torch.zeros(2, 1, 32, 32); mask[..., 8:24, 8:24] = 1
+        >>> scores = part_control(model, [(torch.rand(2, 3, 32, 32) * 2 - 1, mask)])
+        >>> scores["embedder"]["requested"].shape, int(scores["embedder"]["requested"].sum())
+        (torch.Size([2, 3, 3]), 512)
+    """
+    embedder = model.conditions["segmentation"].embedder
+    readers = {"embedder": lambda image: embedder(image).argmax(1), **(readers or {})}
+    classes = embedder.channels
+    found: dict[str, dict[str, list[Tensor]]] = {name: {"requested": [], "without_request": []} for name in readers}
+    for image, mask in batches:
+        requested = embedder(image).argmax(1).roll(1, dims=0)  # another face's parts
+        fills = {
+            "requested": model.inpaint(image, mask, overrides={"segmentation": requested}),
+            "without_request": model.inpaint(image, mask),
+        }
+        for name, reader in readers.items():
+            for kind, fill in fills.items():
+                found[name][kind].append(hole_confusion(reader(fill).cpu(), requested.cpu(), mask.cpu(), classes))
+    return {name: {kind: torch.cat(parts) for kind, parts in kinds.items()} for name, kinds in found.items()}

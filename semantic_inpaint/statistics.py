@@ -12,7 +12,7 @@ over images such as an mIoU from summed confusion matrices.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypedDict
 
 import torch
@@ -57,19 +57,21 @@ def mean_statistic(values: Tensor) -> Statistic:
     return statistic
 
 
-def mean_iou_statistic(confusion: Tensor) -> Statistic:
-    """mIoU of the confusion matrices ``(N, C, C)`` summed over the weighted images.
+def mean_iou_statistic(confusion: Tensor, classes: Sequence[int] | None = None) -> Statistic:
+    """mIoU of the confusion matrices ``(N, C, C)`` summed over the weighted images, over
+    ``classes`` (default: all; each class's IoU counts every pixel, whatever the others).
 
     Classes absent from both prediction and target in a resample are left out of its mean.
     """
     flat = confusion.detach().double().cpu().flatten(1)
-    classes = confusion.shape[-1]
+    count = confusion.shape[-1]
+    kept = list(range(count)) if classes is None else list(classes)
 
     def statistic(weights: Tensor) -> Tensor:
-        counts = (weights @ flat).view(-1, classes, classes)
+        counts = (weights @ flat).view(-1, count, count)
         true_positive = counts.diagonal(dim1=1, dim2=2)
         union = counts.sum(1) + counts.sum(2) - true_positive
-        return torch.where(union > 0, true_positive / union.clamp_min(1), torch.nan).nanmean(1)
+        return torch.where(union > 0, true_positive / union.clamp_min(1), torch.nan)[:, kept].nanmean(1)
 
     return statistic
 

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import torch
 
-from semantic_inpaint.control_metrics import attribute_control
+from semantic_inpaint.control_metrics import attribute_control, part_control
+from semantic_inpaint.statistics import estimate, mean_iou_statistic, resample_weights
 
 NAMES = ["Male", "Smiling", "Eyeglasses"]
 
@@ -39,6 +40,58 @@ def faces() -> list[tuple[torch.Tensor, torch.Tensor]]:
 def test_a_model_that_obeys_flips_every_face() -> None:
     scores = attribute_control(fake_model(True), faces(), ["Smiling"], judge)["Smiling"]
     assert scores == {"flip_rate": 1.0, "without_request": 0.0, "preserved": 0.0, "images": 4}
+
+
+def test_an_independent_reader_gives_its_own_flip_rate() -> None:
+    def red(original: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
+        verdict = (fill[:, 0].mean(dim=(1, 2)) > 0).double()
+        verdict[-1] = torch.nan  # no face found on one image: left out
+        return verdict
+
+    scores = attribute_control(fake_model(True), faces(), ["Male"], judge, independent={"Male": red})["Male"]
+    assert scores["independent_flip_rate"] == 1.0 and scores["independent_without_request"] == 0.0
+    assert scores["independent_images"] == 3
+
+
+class Segmenter:
+    """Reads class id round(10 · red) (0..3) at every pixel, as one-hot probabilities."""
+
+    channels = 4
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        labels = (image[:, 0] * 10).round().long().clamp(0, 3)
+        return torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float()
+
+
+def part_model(obeys: bool) -> SimpleNamespace:
+    """Paints the requested class ids into the hole's red channel (as id / 10), or keeps the image."""
+
+    def inpaint(image, mask, overrides=None):
+        out = image.clone()
+        if obeys and overrides:
+            out[:, 0] = torch.where(mask[:, 0] > 0, overrides["segmentation"].float() / 10, image[:, 0])
+        return out
+
+    return SimpleNamespace(conditions={"segmentation": SimpleNamespace(embedder=Segmenter())}, inpaint=inpaint)
+
+
+def part_faces() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    image = torch.zeros(3, 3, 8, 8)
+    for index in range(3):
+        image[index, 0] = (index + 1) / 10  # face i shows class i + 1 everywhere
+    mask = torch.zeros(3, 1, 8, 8)
+    mask[..., 2:6, 2:6] = 1
+    return [(image, mask)]
+
+
+def test_part_control_scores_the_request_inside_the_hole_only() -> None:
+    obeying = part_control(part_model(True), part_faces())["embedder"]
+    deaf = part_control(part_model(False), part_faces())["embedder"]
+    weights = resample_weights(3)
+    assert obeying["requested"].sum() == 3 * 16  # the hole's pixels, not the image's
+    assert estimate(mean_iou_statistic(obeying["requested"]), weights)["mean"] == 1.0
+    assert estimate(mean_iou_statistic(deaf["requested"]), weights)["mean"] == 0.0  # each face keeps its own parts
+    assert torch.equal(deaf["requested"], deaf["without_request"])
 
 
 def test_a_deaf_model_flips_no_more_often_than_without_a_request() -> None:
