@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from semantic_inpaint.config import ModelConfig, RunConfig
 from semantic_inpaint.core import SignalSpec
+from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.models import ConvDiscriminator, SharedTrunkDiscriminator
 from semantic_inpaint.training import Trainer
@@ -151,7 +152,10 @@ def test_a_shared_trunk_model_trains_resumes_and_inpaints(tmp_path: Path) -> Non
     assert {"adv_attribute", "adv_segmentation"} <= set(summary)
     resumed = Trainer(RunConfig.model_validate({**config, "training": {**config["training"], "steps": 4}}), resume=True)
     assert resumed.step == 3
+    resumed.close()
     image, mask = torch.rand(2, 3, 32, 32) * 2 - 1, torch.zeros(2, 1, 32, 32)
     mask[..., 8:24, 8:24] = 1
-    output = resumed.model.eval().inpaint(image, mask)
+    inpainter = Inpainter.from_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt", device="cpu")
+    output = inpainter.inpaint(image, mask)
     assert torch.equal(output * (1 - mask), image * (1 - mask))
+    assert output.isfinite().all() and not torch.equal(output * mask, image * mask)
