@@ -8,6 +8,9 @@ float rounding. Works for any component (plugins included) that writes its layer
 
 from __future__ import annotations
 
+import copy
+from typing import TypeVar
+
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
@@ -41,4 +44,22 @@ def fold_batchnorm(module: nn.Module) -> int:
                 sequential[index] = fuse_conv_bn_eval(conv, norm, transpose=isinstance(conv, nn.ConvTranspose2d))
                 sequential[index + 1] = nn.Identity()
                 folded += 1
+    return folded
+
+
+Module = TypeVar("Module", bound=nn.Module)
+
+
+def folded_copy(module: Module) -> Module:
+    """A frozen eval-mode copy of ``module`` with its BatchNorm folded (``module`` is untouched).
+
+    Examples:
+        >>> import torch
+        >>> layers = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)).eval()
+        >>> copy_ = folded_copy(layers)
+        >>> type(copy_[1]).__name__, type(layers[1]).__name__, copy_[0].weight.requires_grad
+        ('Identity', 'BatchNorm2d', False)
+    """
+    folded = copy.deepcopy(module).eval().requires_grad_(False)
+    fold_batchnorm(folded)
     return folded

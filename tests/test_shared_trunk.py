@@ -130,7 +130,7 @@ def test_a_training_step_runs_each_trunk_once_per_image_and_each_embedder_once(l
     config["model"]["conditions"][1]["weight"] = 0.0  # segmentation: an input signal, never judged
     trainer = Trainer(RunConfig.model_validate(config))
     model, batch = trainer.model, 4
-    embedder_rows = {name: count_rows(condition.embedder) for name, condition in model.condition_items()}
+    embedder_rows = {name: count_rows(embedder) for name, embedder in trainer.signal_embedders.items()}
     if layout == "shared":
         trunk_rows = {"global": count_rows(model.discriminator.stem)}
     else:
@@ -141,6 +141,16 @@ def test_a_training_step_runs_each_trunk_once_per_image_and_each_embedder_once(l
     assert trunk_rows == {name: [2 * batch, batch] for name in trunk_rows}
     assert embedder_rows == {"attribute": [2 * batch], "segmentation": [batch]}  # [masked | real]; masked only
     assert trainer.optimizer_g.defaults["fused"] and trainer.optimizer_d.defaults["fused"]
+
+
+def test_the_step_reads_signals_with_folded_copies_of_the_frozen_embedders(tmp_path: Path) -> None:
+    trainer = Trainer(tiny_run(tmp_path / "run", steps=1))
+    image = torch.rand(4, 3, 32, 32) * 2 - 1
+    for name, condition in trainer.model.condition_items():
+        folded = trainer.signal_embedders[name]
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+        assert any(isinstance(m, torch.nn.BatchNorm2d) for m in condition.embedder.modules())  # the saved model's
+        torch.testing.assert_close(folded(image), condition.embedder(image), atol=1e-5, rtol=1e-4)
 
 
 def test_a_shared_trunk_model_trains_resumes_and_inpaints(tmp_path: Path) -> None:

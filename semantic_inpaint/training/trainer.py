@@ -33,6 +33,7 @@ from semantic_inpaint.augment import JointAugmentation
 from semantic_inpaint.config import ComponentConfig, ModelConfig, RunConfig, map_paths, save_config
 from semantic_inpaint.core import composite
 from semantic_inpaint.feature_matching import feature_matching_loss
+from semantic_inpaint.folding import folded_copy
 from semantic_inpaint.hole_crops import hole_crops
 from semantic_inpaint.io import (
     CHECKPOINT_FORMAT,
@@ -185,6 +186,9 @@ class Trainer:
         self.discriminator = self._prepare(self.model.discriminator)
         local = self.model.local_discriminator
         self.local_discriminator = self._prepare(local) if local is not None else None
+        #: what the step reads signals with: each frozen embedder with its BatchNorm folded into its
+        #: convolutions (the same signals to float rounding, in fewer layers); the model keeps the originals
+        self.signal_embedders = {name: folded_copy(c.embedder) for name, c in self.model.condition_items()}
         #: conditions with a discriminator term to train (λ ≠ 0)
         self.weighted = [name for name, c in self.model.condition_items() if c.weight != 0]
         #: a shared-trunk discriminator judges realness and every weighted condition in one pass
@@ -366,18 +370,18 @@ class Trainer:
         Each embedder runs once, on ``[masked | real]``; the real image only for the
         conditions that use it (a weighted one, or all under the controllable recipe).
         """
-        model, control = self.model, self.config.model.control
+        control = self.config.model.control
         every_real = control.swap_share > 0 or control.consistency_weight > 0
         masked = image * (1 - mask)
         batch = image.shape[0]
         signals_input, signals_real = {}, {}
-        for name, condition in model.condition_items():
+        for name, embedder in self.signal_embedders.items():
             if every_real or name in self.weighted:
-                signals_input[name], signals_real[name] = condition.embedder(torch.cat([masked, image])).split(batch)
+                signals_input[name], signals_real[name] = embedder(torch.cat([masked, image])).split(batch)
             else:
-                signals_input[name] = condition.embedder(masked)
+                signals_input[name] = embedder(masked)
         signals_wrong = {
-            name: model.conditions[name].embedder.mismatched(self.dist.gather(signals_real[name]))[self.local]
+            name: self.signal_embedders[name].mismatched(self.dist.gather(signals_real[name]))[self.local]
             for name in self.weighted
         }
         return signals_input, signals_real, signals_wrong
@@ -446,7 +450,7 @@ class Trainer:
         mask = self.masks(self.settings.batch_size, device=self.device)[self.local]
         weighted = [(name, c) for name, c in model.condition_items() if c.weight != 0]
         control = self.config.model.control
-        embedders = {name: c.embedder for name, c in model.condition_items()}
+        embedders = self.signal_embedders
         swapped = swapped_count(control.swap_share, image.shape[0]) if embedders else 0
         with torch.no_grad():
             signals_input, signals_real, signals_wrong = self._signals(image, mask)
