@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -208,26 +207,36 @@ def measure(
 
 
 def peak_memory_mb(res: int, width: int, model: str, batch: int, device: str, side: str) -> float:
-    """Peak memory of three training steps of one configuration, in a fresh process: on CPU the
-    resident set above the process's size before the model was built, on CUDA torch's peak."""
+    """Peak memory of three training steps of one configuration, in a fresh process (see :func:`memory_of`)."""
     command = [sys.executable, __file__, "--memory-of", str(res), model, side, "--width", str(width)]
     command += ["--batch", str(batch), "--device", device]
     output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=HERE).stdout
     return float(output.strip().splitlines()[-1])
 
 
+def resident_mb(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak since the last reset) of this process, in MiB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"field: {field} not in /proc/self/status")
+
+
 def memory_of(res: int, width: int, model: str, batch: int, device: torch.device, side: str) -> float:
-    """What ``--memory-of`` prints: MiB of peak memory over three steps (see :func:`peak_memory_mb`)."""
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    train = build_sides(res, width, model, batch, device)[side][0]
+    """What ``--memory-of`` prints: MiB of peak memory over three steps (see :func:`peak_memory_mb`):
+    on CPU the peak resident set above the resident set before the model was built (the peak is
+    reset first, so that importing torch does not set it), on CUDA torch's peak allocation."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
+    before = resident_mb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # Linux: VmHWM restarts from the current resident set
+    train = build_sides(res, width, model, batch, device)[side][0]
     for _ in range(3):
         train()
     synchronize(device)
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
+    return resident_mb("VmHWM") - before
 
 
 DEVICE_NOTES = {
@@ -250,7 +259,7 @@ def spread(run: dict, key: str) -> str:
 
 def memory(run: dict) -> str:
     lib, twin = run["library"], run["twin"]
-    if "peak_memory_mb" not in twin:  # saved by an older version of this script: one process-wide figure
+    if "rounds" not in run:  # saved by an older version of this script: one process-wide figure
         return f"{lib['peak_memory_mb']:.0f} (process)"
     return f"{lib['peak_memory_mb']:.0f} / {twin['peak_memory_mb']:.0f}"
 
