@@ -33,6 +33,7 @@ from twin import TwinGAN, twin_step
 
 from semantic_inpaint.config import RunConfig
 from semantic_inpaint.masks import RandomRectangles
+from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
 from semantic_inpaint.validation import value_checks
 
@@ -122,14 +123,35 @@ def library_config(res: int, width: int, model: str, batch: int, device: str, ou
     )
 
 
-def build_sides(res: int, width: int, model: str, batch: int, device: torch.device) -> dict[str, tuple]:
-    """``{"library": (train, infer), "twin": (train, infer)}``: one training step and one
-    batch-1 inference of the library's model and of its twin, on the same images."""
+def sample_images(res: int, batch: int, device: torch.device) -> torch.Tensor:
     torch.manual_seed(0)
-    images = torch.rand(batch, 3, res, res, device=device) * 2 - 1
+    return torch.rand(batch, 3, res, res, device=device) * 2 - 1
+
+
+def library_side(res: int, width: int, model: str, batch: int, device: torch.device) -> tuple[Callable, Callable]:
+    """One training step and one batch-1 inference of the library's model."""
+    images = sample_images(res, batch, device)
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(library_config(res, width, model, batch, str(device), Path(folder)))
-    images_lib = images.contiguous(memory_format=trainer.memory_format)
+    images = images.contiguous(memory_format=trainer.memory_format)
+    masks = RandomRectangles(res)
+    trainer.model.train()
+
+    def train() -> None:
+        with value_checks(False):
+            trainer.train_step(images)
+
+    def infer() -> None:
+        with torch.no_grad(), value_checks(False):
+            trainer.model.eval().generate(images[:1], masks(1, device=device))
+        trainer.model.train()
+
+    return train, infer
+
+
+def twin_side(res: int, width: int, model: str, batch: int, device: torch.device) -> tuple[Callable, Callable]:
+    """The same for the plain-PyTorch twin, on the same images."""
+    images = sample_images(res, batch, device).contiguous(memory_format=torch.channels_last)
     masks = RandomRectangles(res)
     conditions, shared = MODELS[model]
     twin = TwinGAN(res, width, conditions, shared).to(device).to(memory_format=torch.channels_last)
@@ -137,31 +159,28 @@ def build_sides(res: int, width: int, model: str, batch: int, device: torch.devi
     fused = device.type in ("cpu", "cuda")  # as the library's trainer
     opt_g = torch.optim.Adam(twin.g.parameters(), 2e-4, (0.5, 0.999), fused=fused)
     opt_d = torch.optim.Adam(d_params, 2e-4, (0.5, 0.999), fused=fused)
-    images_twin = images.contiguous(memory_format=torch.channels_last)
-    trainer.model.train()
     twin.train()
 
-    def library_step() -> None:
-        with value_checks(False):
-            trainer.train_step(images_lib)
+    def train() -> None:
+        twin_step(twin, opt_g, opt_d, images, masks(batch, device=device))
 
-    def twin_train() -> None:
-        twin_step(twin, opt_g, opt_d, images_twin, masks(batch, device=device))
-
-    def library_infer() -> None:
-        with torch.no_grad(), value_checks(False):
-            trainer.model.eval().generate(images_lib[:1], masks(1, device=device))
-        trainer.model.train()
-
-    def twin_infer() -> None:
+    def infer() -> None:
         with torch.no_grad():
             twin.eval()
             m = masks(1, device=device)
-            maps, vectors = twin.embed(images_twin[:1] * (1 - m))
-            twin.g(images_twin[:1], m, maps, vectors)
+            maps, vectors = twin.embed(images[:1] * (1 - m))
+            twin.g(images[:1], m, maps, vectors)
         twin.train()
 
-    return {"library": (library_step, library_infer), "twin": (twin_train, twin_infer)}
+    return train, infer
+
+
+SIDES = {"library": library_side, "twin": twin_side}
+
+
+def build_sides(res: int, width: int, model: str, batch: int, device: torch.device) -> dict[str, tuple]:
+    """``{"library": (train, infer), "twin": (train, infer)}`` for one model."""
+    return {side: build(res, width, model, batch, device) for side, build in SIDES.items()}
 
 
 def measure(
@@ -224,13 +243,15 @@ def resident_mb(field: str) -> float:
 
 def memory_of(res: int, width: int, model: str, batch: int, device: torch.device, side: str) -> float:
     """What ``--memory-of`` prints: MiB of peak memory over three steps (see :func:`peak_memory_mb`):
-    on CPU the peak resident set above the resident set before the model was built (the peak is
-    reset first, so that importing torch does not set it), on CUDA torch's peak allocation."""
+    on CPU the peak resident set above the resident set before the model was built (imports and
+    plugins loaded first, and the peak reset, so that they do not count), on CUDA torch's peak
+    allocation."""
+    get_registry().components("generator")  # plugins are imported once per process, not per model
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     before = resident_mb("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # Linux: VmHWM restarts from the current resident set
-    train = build_sides(res, width, model, batch, device)[side][0]
+    train = SIDES[side](res, width, model, batch, device)[0]
     for _ in range(3):
         train()
     synchronize(device)
