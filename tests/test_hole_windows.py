@@ -58,5 +58,5 @@ def test_a_tensor_is_resized_and_a_wrong_strategy_is_named(inpainter: Inpainter)
     image, mask = torch.rand(1, 3, 64, 64) * 2 - 1, torch.zeros(1, 1, 64, 64)
     with pytest.raises(ValueError, match="strategy: 'crop' works on photos"):
         inpainter.inpaint(image, mask, strategy="crop")
-    with pytest.raises(ValueError, match="strategy: expected 'resize', 'crop' or 'native', received 'tile'"):
+    with pytest.raises(ValueError, match="strategy: expected 'resize', 'crop', 'native' or 'face', received 'tile'"):
         inpainter.inpaint(photo(), np.zeros((300, 500), np.uint8), strategy="tile")
