@@ -64,7 +64,7 @@ def strided_convolutions(
     layers: list[nn.Module] = []
     previous = in_channels
     for level in levels:
-        channels = width * min(2**level, 8)
+        channels = level_width(width, level)
         activation = nn.LeakyReLU(0.2, inplace=True)
         layers.append(conv_norm_act(previous, channels, kernel_size, stride=2, norm="none", activation=activation))
         previous = channels
@@ -84,14 +84,37 @@ def log2_exact(value: int, name: str) -> int:
     return exponent
 
 
+def level_width(width: int, level: int, cap: int = 8) -> int:
+    """Channels at ``level`` of an encoder that doubles them at each halving, up to ``cap · width``.
+
+    Examples:
+        >>> level_width(16, 2), level_width(16, 5)
+        (64, 128)
+    """
+    return width * min(2**level, cap)
+
+
 def level_widths(width: int, levels: int, cap: int = 8) -> list[int]:
-    """Channels per level of an encoder that doubles them at each halving, up to ``cap · width``.
+    """:func:`level_width` of levels ``0 .. levels - 1``.
 
     Examples:
         >>> level_widths(16, 5)
         [16, 32, 64, 128, 128]
     """
-    return [width * min(2**level, cap) for level in range(levels)]
+    return [level_width(width, level, cap) for level in range(levels)]
+
+
+def trunk_levels(resolution: int, condition_stride: int) -> tuple[int, int]:
+    """Stride-2 levels of a discriminator trunk that downsamples by ``condition_stride`` (at most
+    down to 1 px), and the side M2 of its last features.
+
+    Examples:
+        >>> trunk_levels(256, 64), trunk_levels(32, 64)
+        ((6, 4), (5, 1))
+    """
+    log2_exact(condition_stride, "condition_stride")
+    stride = min(condition_stride, resolution)
+    return log2_exact(stride, "min(condition_stride, resolution)"), resolution // stride
 
 
 def scaled_width(resolution: int) -> int:

@@ -18,10 +18,10 @@ from torch import Tensor, nn
 from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
 from semantic_inpaint.models.blocks import (
     conv_norm_act,
-    log2_exact,
     replicate_vector,
     scaled_width,
     strided_convolutions,
+    trunk_levels,
 )
 from semantic_inpaint.validation import check_square
 
@@ -59,11 +59,8 @@ class ConvDiscriminator(ConditionalDiscriminator):
         super().__init__(signal)
         width = width or scaled_width(resolution)
         self.width = width
-        log2_exact(condition_stride, "condition_stride")
-        stride = min(condition_stride, resolution)
-        levels = log2_exact(stride, "min(condition_stride, resolution)")
+        levels, self.feature_size = trunk_levels(resolution, condition_stride)
         self.resolution = resolution
-        self.feature_size = resolution // stride
         in_channels = 3 + (signal.channels if signal is not None and signal.kind == "map" else 0)
         self.trunk, previous = strided_convolutions(in_channels, width, range(levels))
         self.fuse: nn.Module = nn.Identity()

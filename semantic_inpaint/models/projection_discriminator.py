@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
-from semantic_inpaint.models.blocks import log2_exact, scaled_width
+from semantic_inpaint.models.blocks import level_width, log2_exact, scaled_width
 from semantic_inpaint.validation import check_square
 
 
@@ -62,7 +62,7 @@ class ProjectionDiscriminator(ConditionalDiscriminator):
         trunk: list[nn.Module] = []
         previous = 3
         for level in range(levels):
-            channels = width * min(2**level, 8)
+            channels = level_width(width, level)
             trunk += [spectral_norm(nn.Conv2d(previous, channels, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
             previous = channels
         self.trunk = nn.Sequential(*trunk)

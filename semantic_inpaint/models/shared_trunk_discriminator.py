@@ -30,7 +30,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from semantic_inpaint.core import ConditionalDiscriminator, SignalSpec
-from semantic_inpaint.models.blocks import log2_exact, scaled_width, strided_convolutions
+from semantic_inpaint.models.blocks import log2_exact, scaled_width, strided_convolutions, trunk_levels
 from semantic_inpaint.validation import check_image, check_pairing, check_signal, check_square
 
 
@@ -117,9 +117,7 @@ class SharedTrunkDiscriminator(ConditionalDiscriminator):
         width = width or scaled_width(resolution)
         self.width, self.condition_stride, self.map_size = width, condition_stride, map_size
         self.resolution = resolution
-        log2_exact(condition_stride, "condition_stride")
-        levels = log2_exact(min(condition_stride, resolution), "min(condition_stride, resolution)")
-        self.feature_size = resolution // min(condition_stride, resolution)
+        levels, self.feature_size = trunk_levels(resolution, condition_stride)
         if not self.feature_size <= map_size <= resolution // 2:
             raise ValueError(
                 f"map_size: expected a power of two between M2 = {self.feature_size} and resolution / 2 = "

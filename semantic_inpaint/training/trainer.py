@@ -448,7 +448,7 @@ class Trainer:
         image, _, _ = self.augment(image)
         image = image.contiguous(memory_format=self.memory_format)
         mask = self.masks(self.settings.batch_size, device=self.device)[self.local]
-        weighted = [(name, c) for name, c in model.condition_items() if c.weight != 0]
+        weighted = [(name, model.conditions[name]) for name in self.weighted]
         control = self.config.model.control
         embedders = self.signal_embedders
         swapped = swapped_count(control.swap_share, image.shape[0]) if embedders else 0
@@ -489,13 +489,15 @@ class Trainer:
         with autocast(self.device, amp):
             # swapped samples were asked for another face's signals: their original is no target
             reconstruction = model.reconstruction(prediction[swapped:].float(), image[swapped:], mask[swapped:])
-            realness, matching = self._judge(fake, {name: signals_asked[name] for name, _ in weighted}, training=False)
+            realness, matching_fake = self._judge(
+                fake, {name: signals_asked[name] for name in self.weighted}, training=False
+            )
             g_global = loss.generator_loss(realness)
             g_unconditioned = g_global  # the global term, and GL's local one where there is one
             if self.local_discriminator is not None:
                 g_local = loss.generator_loss(self.local_discriminator(hole_crops(fake, mask, model.local_size)))
                 g_unconditioned = g_global + g_local
-            g_terms = [(condition.weight, loss.generator_loss(matching[name])) for name, condition in weighted]
+            g_terms = [(condition.weight, loss.generator_loss(matching_fake[name])) for name, condition in weighted]
             loss_g = inpainting_loss(reconstruction, g_unconditioned, g_terms, self.config.model.beta)
             if control.consistency_weight:
                 consistency = consistency_loss(embedders, fake, signals_asked, mask)
