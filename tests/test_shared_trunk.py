@@ -35,6 +35,28 @@ def shared_trunk(map_size: int = 8) -> SharedTrunkDiscriminator:
     return discriminator.eval()
 
 
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    pairing=st.lists(st.integers(0, 2), min_size=1, max_size=5),
+    map_size=st.sampled_from([2, 4, 8, 16]),
+)
+def test_map_head_is_its_convolutions_over_the_concatenated_features_and_map(
+    seed: int, pairing: list[int], map_size: int
+) -> None:
+    """Splitting the joining convolution (features once per image) changes nothing: the head is
+    still its stack of convolutions over ``[features[pairing] | resized map]``."""
+    torch.manual_seed(seed)
+    head = shared_trunk(map_size).matching_heads["segmentation"]
+    features = torch.randn(3, head.feature_channels, map_size, map_size)
+    index = torch.tensor(pairing)
+    part_map = torch.softmax(torch.randn(len(pairing), 10, 32, 32), dim=1)
+    resized = torch.nn.functional.adaptive_avg_pool2d(part_map, (map_size, map_size))
+    joined = head.tail(torch.cat([features[index], resized], dim=1))
+    expected = head.head(joined.flatten(1))[:, 0]
+    torch.testing.assert_close(head(features, part_map, index), expected, atol=1e-5, rtol=1e-5)
+
+
 @settings(max_examples=15, deadline=None)
 @given(
     seed=st.integers(0, 2**16),

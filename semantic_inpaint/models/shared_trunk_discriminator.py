@@ -11,7 +11,8 @@ runs the attribute one twice on the real images. Here one trunk φ serves them a
   ``ψ_c(φ(x)) + ⟨V_c y, Σ_xy φ(x)⟩``, so the signal meets the features only through a product;
 - a *map* condition joins the trunk's features at side ``map_size`` (the map area-resized to
   it), and its own short stack of stride-2 3 × 3 convolutions takes the pair down to M2 × M2
-  for a linear head: the map still meets spatial features, at a fraction of a trunk's cost.
+  for a linear head: the map still meets spatial features, at a fraction of a trunk's cost
+  (the features' share of the joining convolution runs once per image, not once per pair).
 
 Heads are added per condition by the model (:meth:`SharedTrunkDiscriminator.add_matching_head`);
 ``forward(image, signals=..., pairing=...)`` runs the trunk once and scores realness and every
@@ -49,20 +50,39 @@ class VectorMatchingHead(nn.Module):
 
 
 class MapMatchingHead(nn.Module):
-    """Concatenation head: a map ``(B, K, H, W)`` area-resized to the trunk's features at the
-    joining level ``(B, C, h, h)``, concatenated with them, then stride-2 3 × 3 convolutions
-    down to M2 × M2 and a linear layer; returns ``(B,)`` logits."""
+    """Concatenation head: a map ``(P, K, H, W)`` area-resized to the trunk's features at the
+    joining level ``(B, C, h, h)``, concatenated with the features of its image, then stride-2
+    3 × 3 convolutions down to M2 × M2 and a linear layer; returns ``(P,)`` logits.
+
+    The first convolution over ``[features | map]`` is the sum of one over the features and one
+    over the map (zero padding keeps it linear), so the features' part runs once per image and
+    is indexed by ``pairing``; only the map's few channels are convolved once per pair.
+    """
 
     def __init__(
         self, signal_channels: int, feature_channels: int, width: int, levels: range, feature_size: int
     ) -> None:
         super().__init__()
+        self.feature_channels = feature_channels
         self.tail, channels = strided_convolutions(feature_channels + signal_channels, width, levels, kernel_size=3)
         self.head = nn.Linear(channels * feature_size**2, 1)
 
-    def forward(self, features: Tensor, part_map: Tensor) -> Tensor:
+    def forward(self, features: Tensor, part_map: Tensor, pairing: Tensor | None = None) -> Tensor:
         resized = F.adaptive_avg_pool2d(part_map.to(features.dtype), features.shape[-2:])
-        joined = self.tail(torch.cat([features, resized], dim=1))
+        if not self.tail:  # joined at M2 already: the linear layer reads the pair directly
+            paired = features if pairing is None else features[pairing]
+            return self.head(rearrange(torch.cat([paired, resized], dim=1), "b c h w -> b (c h w)"))[:, 0]
+        joining, *rest = self.tail
+        convolution = joining[0]
+        from_features, from_map = convolution.weight.split(
+            [self.feature_channels, convolution.in_channels - self.feature_channels], dim=1
+        )
+        joined = F.conv2d(features, from_features, convolution.bias, convolution.stride, convolution.padding)
+        if pairing is not None:
+            joined = joined[pairing]
+        joined = joined + F.conv2d(resized, from_map, None, convolution.stride, convolution.padding)
+        for layer in [*joining[1:], *rest]:
+            joined = layer(joined)
         return self.head(rearrange(joined, "b c h w -> b (c h w)"))[:, 0]
 
 
@@ -174,10 +194,12 @@ class SharedTrunkDiscriminator(ConditionalDiscriminator):
             check_signal(value, f"signals[{name!r}]", kind=spec.kind, channels=spec.channels, batch=rows)
         stem = self.stem(image)
         features = self.tail(stem)
-        paired_stem = stem if pairing is None else stem[pairing]
         paired_features = features if pairing is None else features[pairing]
         matching = {}
         for name, value in signals.items():
-            joined = paired_features if self.signals[name].kind == "vector" else paired_stem
-            matching[name] = self.matching_heads[name](joined, value)
+            head = self.matching_heads[name]
+            if self.signals[name].kind == "vector":
+                matching[name] = head(paired_features, value)
+            else:
+                matching[name] = head(stem, value, pairing)
         return self._realness(features), matching
