@@ -24,6 +24,7 @@ from torch import Tensor
 
 from semantic_inpaint.metrics import confusion_per_image
 from semantic_inpaint.model import BoostedGAN
+from semantic_inpaint.statistics import Estimate, estimate, mean_statistic, resample_weights
 
 #: reads one attribute as ``(B,)`` 1.0 / 0.0 (NaN: no verdict) from ``(original, fill)``, both
 #: ``(B, 3, H, W)`` in ``[-1, 1]`` (the original, e.g., to find the face box once)
@@ -32,14 +33,20 @@ IndependentReader = Callable[[Tensor, Tensor], Tensor]
 
 class AttributeControl(TypedDict, total=False):
     """One attribute's control scores over ``images`` faces (``independent_*``: where an
-    independent reader was given, over the ``independent_images`` faces it had a verdict on)."""
+    independent reader was given, over the ``independent_images`` faces it had a verdict on);
+    each ``*_ci95`` is the 95 % bootstrap interval over faces of the score it names."""
 
     flip_rate: float
+    flip_rate_ci95: list[float]
     without_request: float
+    without_request_ci95: list[float]
     preserved: float
+    preserved_ci95: list[float]
     images: int
     independent_flip_rate: float
+    independent_flip_rate_ci95: list[float]
     independent_without_request: float
+    independent_without_request_ci95: list[float]
     independent_images: int
 
 
@@ -51,7 +58,8 @@ def attribute_control(
     judge: Callable[[Tensor], Tensor] | None = None,
     independent: Mapping[str, IndependentReader] | None = None,
 ) -> dict[str, AttributeControl]:
-    """Flip rate, rate without a request, and preservation of the others, per attribute.
+    """Flip rate, rate without a request, and preservation of the others, per attribute, each
+    with its 95 % bootstrap interval over faces.
 
     Args:
         model: a model with an ``attribute`` condition (in eval mode).
@@ -71,16 +79,17 @@ def attribute_control(
         >>> bright = lambda original, fill: (fill.mean(dim=(1, 2, 3)) > 0).double()
         >>> batch = [(torch.rand(2, 3, 32, 32) * 2 - 1, mask)]
         >>> scores = attribute_control(model, batch, ["b"], independent={"b": bright})
-        >>> sorted(scores["b"]), scores["b"]["images"]  # doctest: +NORMALIZE_WHITESPACE
-        (['flip_rate', 'images', 'independent_flip_rate', 'independent_images', 'independent_without_request',
-          'preserved', 'without_request'], 2)
+        >>> scores["b"]["images"], len(scores["b"]["flip_rate_ci95"]), scores["b"]["independent_images"]
+        (2, 2, 2)
     """
     embedder = model.conditions["attribute"].embedder
     judge = judge or embedder
     independent = independent or {}
     indices = {name: embedder.names.index(name) if embedder.names else int(name) for name in names}
-    totals = {name: torch.zeros(4) for name in names}  # flipped, flipped anyway, preserved, images
-    second = {name: torch.zeros(3) for name in independent}  # flipped, flipped anyway, faces with a verdict
+    # per face: flipped, flipped anyway, share of the others preserved; the independent reader's
+    # flipped and flipped anyway (NaN where it had no verdict on either fill)
+    outcomes: dict[str, list[Tensor]] = {name: [] for name in names}
+    second: dict[str, list[Tensor]] = {name: [] for name in independent}
     for image, mask in batches:
         plain_fill = model.inpaint(image, mask)
         plain = judge(plain_fill) > 0.5
@@ -96,38 +105,42 @@ def attribute_control(
             read = judge(fill) > 0.5
             others = torch.ones(plain.shape[1], dtype=torch.bool)
             others[index] = False
-            totals[name] += torch.tensor(
-                [
-                    (read[:, index] == requested).sum(),
-                    (plain[:, index] == requested).sum(),
-                    (read[:, others] == plain[:, others]).float().mean(dim=1).sum(),
-                    len(image),
-                ],
-                dtype=torch.float32,
-            )
+            outcomes[name].append(
+                torch.stack([
+                    (read[:, index] == requested).double(),
+                    (plain[:, index] == requested).double(),
+                    (read[:, others] == plain[:, others]).double().mean(dim=1),
+                ]).cpu()
+            )  # fmt: skip
             if name in independent:
-                asked = requested.double()
+                asked = requested.double().cpu()
                 verdict, verdict_plain = independent[name](image, fill), independent[name](image, plain_fill)
                 judged = ~verdict.isnan() & ~verdict_plain.isnan()
-                second[name] += torch.stack(
-                    [(verdict == asked)[judged].sum(), (verdict_plain == asked)[judged].sum(), judged.sum()]
-                ).float()
-    results = {
-        name: AttributeControl(
-            flip_rate=float(t[0] / t[3]),
-            without_request=float(t[1] / t[3]),
-            preserved=float(t[2] / t[3]),
-            images=int(t[3]),
-        )
-        for name, t in totals.items()
-    }
-    for name, (flipped, anyway, judged) in second.items():
-        results[name].update(
-            independent_flip_rate=float(flipped / judged) if judged else float("nan"),
-            independent_without_request=float(anyway / judged) if judged else float("nan"),
-            independent_images=int(judged),
-        )
+                both = torch.stack([(verdict == asked).double(), (verdict_plain == asked).double()])
+                second[name].append(torch.where(judged, both, torch.nan))
+    results = {}
+    for name, parts in outcomes.items():
+        flipped, anyway, kept = torch.cat(parts, dim=1)
+        weights = resample_weights(len(flipped))
+        scores = {key: estimate(mean_statistic(values), weights) for key, values in
+                  (("flip_rate", flipped), ("without_request", anyway), ("preserved", kept))}  # fmt: skip
+        results[name] = AttributeControl(images=len(flipped), **interval_fields(scores))
+    for name, parts in second.items():
+        flipped, anyway = torch.cat(parts, dim=1)
+        weights = resample_weights(len(flipped))
+        judged = int((~flipped.isnan()).sum())
+        scores = {key: estimate(mean_statistic(values), weights) for key, values in
+                  (("independent_flip_rate", flipped), ("independent_without_request", anyway))}  # fmt: skip
+        results[name].update(independent_images=judged, **interval_fields(scores))
     return results
+
+
+def interval_fields(scores: Mapping[str, Estimate]) -> dict[str, float | list[float]]:
+    """``{key: mean, key_ci95: interval}`` for each estimate (NaN where no face was scored)."""
+    fields: dict[str, float | list[float]] = {}
+    for key, score in scores.items():
+        fields[key], fields[f"{key}_ci95"] = score["mean"], score["ci95"]
+    return fields
 
 
 def hole_confusion(read: Tensor, requested: Tensor, hole: Tensor, num_classes: int) -> Tensor:

@@ -39,7 +39,25 @@ def faces() -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 def test_a_model_that_obeys_flips_every_face() -> None:
     scores = attribute_control(fake_model(True), faces(), ["Smiling"], judge)["Smiling"]
-    assert scores == {"flip_rate": 1.0, "without_request": 0.0, "preserved": 0.0, "images": 4}
+    assert scores == {
+        "flip_rate": 1.0, "flip_rate_ci95": [1.0, 1.0], "without_request": 0.0, "without_request_ci95": [0.0, 0.0],
+        "preserved": 0.0, "preserved_ci95": [0.0, 0.0], "images": 4,
+    }  # fmt: skip
+
+
+def test_each_rate_comes_with_an_interval_over_faces_that_holds_it() -> None:
+    def half_obeying(image, mask, overrides=None):  # ignores the request on faces with a bright green channel
+        out = fake_model(True).inpaint(image, mask, overrides)
+        stubborn = image[:, 1].mean(dim=(1, 2)) > 0
+        out[stubborn] = image[stubborn]
+        return out
+
+    (image, mask), model = faces()[0], fake_model(True)
+    image[::2, 1] = 0.5  # faces 0 and 2 of 4
+    model.inpaint = half_obeying
+    scores = attribute_control(model, [(image, mask)], ["Smiling"], judge)["Smiling"]
+    low, high = scores["flip_rate_ci95"]
+    assert scores["flip_rate"] == 0.5 and low < 0.5 < high and low >= 0 and high <= 1
 
 
 def test_an_independent_reader_gives_its_own_flip_rate() -> None:

@@ -84,12 +84,12 @@ def method_table(title: str, scores: dict[str, dict[str, Estimate]], columns: Co
     return f"#### {title}\n\n" + table(["method", *(column for _, column, _ in columns)], rows)
 
 
-Results = dict[str, dict[str, Any]]  # "attribute" / "segmentation" / "inpainting" -> that step's JSON
+Results = dict[str, dict[str, Any]]  # "attribute" / "segmentation" / "inpainting" / "control" -> that step's JSON
 
 
 def read_results(folder: Path) -> Results:
     """The JSON files that steps 1, 2 and 4 wrote into one scale's folder, by step name."""
-    paths = {name: folder / f"{name}.json" for name in ("attribute", "segmentation", "inpainting")}
+    paths = {name: folder / f"{name}.json" for name in ("attribute", "segmentation", "inpainting", "control")}
     return {name: json.loads(path.read_text()) for name, path in paths.items() if path.exists()}
 
 
@@ -220,6 +220,48 @@ def ablation_table(title: str, scores: dict[str, dict[str, Estimate]], data: dic
     return f"#### {title}\n\n" + note + table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
 
 
+def rate(score: dict[str, Any], key: str) -> str:
+    """A control rate with its interval (``—`` where it was not measured)."""
+    if key not in score:
+        return "—"
+    return interval({"mean": score[key], "ci95": score.get(f"{key}_ci95", [math.nan, math.nan])}, ".3f")
+
+
+def control_section(results: Results) -> list[str]:
+    """Step 7's measured control: per model, each requested attribute and the requested parts."""
+    if "control" not in results:
+        return []
+    control = results["control"]
+    rows, part_rows = [], []
+    for model, measured in control["models"].items():
+        for attribute, score in measured["attributes"].items():
+            rows.append([
+                model, attribute, rate(score, "flip_rate"), rate(score, "without_request"), rate(score, "preserved"),
+                rate(score, "independent_flip_rate"), rate(score, "independent_without_request"),
+            ])  # fmt: skip
+        for reader, miou in measured.get("parts", {}).items():
+            part_rows.append([model, reader, interval(miou["requested_miou"], ".3f"),
+                              interval(miou["without_request_miou"], ".3f")])  # fmt: skip
+    header = ["model", "requested", "flip rate", "without the request", "other attributes kept",
+              "judge's flip rate", "judge, without the request"]  # fmt: skip
+    text = (
+        "### Control\n\n"
+        f"Generated from `control.json` (`07_measure_control.py`, command in [Reproducing the paper](reproduce.md)): "
+        f"the first {control['images']} held-out faces with the centred hole, each asked for the opposite of what "
+        "the attribute embedder reads on the original. Flip rate: the share of fills read as asked (the "
+        "independent age/gender judge's reading in the last two columns, for Male and Young); without the "
+        "request: the same share for the fill made without one; other attributes kept: the share of the other "
+        "attributes read as on the unrequested fill. 95 % bootstrap intervals over faces.\n\n" + table(header, rows)
+    )
+    if part_rows:
+        text += (
+            "\nParts: each face asked for another face's parts inside its hole; mIoU in the hole between the "
+            "request and the parts read back (FaceMesh: face parts only, no hair).\n\n"
+            + table(["model", "read by", "mIoU, requested", "mIoU, without the request"], part_rows)
+        )
+    return [text]
+
+
 def summary_section(results: Results) -> list[str]:
     """The headline comparisons of a scale, each with both numbers and their difference."""
     lines = []
@@ -267,6 +309,7 @@ def write_report(results_root: Path = RESULTS_ROOT, output: Path = OUTPUT) -> No
     for folder in sorted(folders, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]):
         results = read_results(folder)
         body = summary_section(results) + embedder_sections(results) + inpainting_sections(results)
+        body += control_section(results)
         if body:
             sections.append(f"## Scale `{folder.name}`\n")
             sections.extend(body)

@@ -4,11 +4,13 @@
         --results examples/reproduce/results/small64/inpainting.json \
         --embedders examples/reproduce/results/small64
 
-For each run (``full`` and ``none`` by default) it writes
+For each run (``full`` and ``none`` by default; ``--variants full none controllable`` for the
+controllable model too) it writes
 ``semantic_inpaint/assets/celebahq<resolution>-<run>.safetensors`` (generator + embedders,
 float16 weights, float32 BatchNorm statistics), a model card ``celebahq<resolution>-<run>.md``
 and its entry in ``models.json``: how it was trained, read from its run folder, and how it
-scored on the held-out split, read from step 4's results (no hand-typed numbers). Users load
+scored on the held-out split, read from step 4's results, and with ``--control`` how well it
+obeys requests, read from step 7's (no hand-typed numbers). Users load
 them by name: ``Inpainter.from_pretrained("celebahq64-full")``, ``semantic-inpaint models``.
 
 ``--embedders RESULTS`` also ships the pretrained embedders that steps 1 and 2 recorded in
@@ -43,6 +45,9 @@ SUMMARIES = {
     "that frozen embedders read from the masked face, with global, attribute-matching and segmentation-matching "
     "discriminators",
     "none": "the same generator and global discriminator trained with no semantic condition (the GL-style baseline)",
+    "controllable": "the boosted GAN trained to obey the attributes and parts a user sets: half of each batch is "
+    "told another face's signals, a consistency term pulls the fill's read-back signals toward them, and the "
+    "generator takes them through FiLM (attributes) and SPADE (parts)",
 }
 PRETRAINING_SCRIPTS = {"attribute": "01_pretrain_attributes.py", "segmentation": "02_pretrain_segmentation.py"}
 CARD_METRICS = (
@@ -51,8 +56,9 @@ CARD_METRICS = (
 )  # fmt: skip
 
 
-def describe(run: Path, variant: str, name: str, results: dict | None) -> dict:
-    """How the model in ``run`` was trained and exported, and its held-out scores."""
+def describe(run: Path, variant: str, name: str, results: dict | None, control: dict | None) -> dict:
+    """How the model in ``run`` was trained and exported, its held-out scores and, where step 7
+    measured it, how well its fill obeys a requested attribute or part map."""
     config = load_config(run / "config.yaml", RunConfig)
     last = read_jsonl(run / "metrics.jsonl")[-1]
     conditions = [{"embedder": c.embedder.name, "weight": c.weight} for c in config.model.conditions]
@@ -88,6 +94,11 @@ def describe(run: Path, variant: str, name: str, results: dict | None) -> dict:
                 "mask": "centred square, half the side",
                 "scores": {metric: scores[metric] for metric in CARD_METRICS if metric in scores},
             }
+    measured = (control or {}).get("models", {}).get(variant)
+    if measured is not None:
+        description["control"] = {"images": control["images"], "attributes": measured["attributes"]}
+        if "parts" in measured:
+            description["control"]["parts"] = measured["parts"]
     return description
 
 
@@ -142,8 +153,41 @@ def card(description: dict) -> str:
             low, high = value["ci95"]
             lines.append(f"| {metric} | {value['mean']:.4g} | [{low:.4g}, {high:.4g}] |")
         lines.append("")
+    if "control" in description:
+        lines += control_section(description["control"])
     lines += ["## Licence", "", description["licence"], ""]
     return "\n".join(lines)
+
+
+def control_section(control: dict) -> list[str]:
+    """The card's control table: each requested attribute's flip rate and the others kept, and
+    the mIoU of requested parts read back in the hole (``07_measure_control.py``)."""
+    lines = [
+        "## Control",
+        "",
+        f"The first {control['images']} held-out faces, centred hole, each asked for the opposite of what the "
+        "attribute embedder reads on the original (flip rate: the share whose fill is read as asked, with its 95 % "
+        "bootstrap interval; the independent age/gender judge's reading where given), and for another face's "
+        "parts in the hole.",
+        "",
+        "| request | flip rate | without the request | other attributes kept | independent judge |",
+        "|---|---|---|---|---|",
+    ]
+    for attribute, score in control["attributes"].items():
+        judged = score.get("independent_flip_rate")
+        judge = "" if judged is None else f"{judged:.3f} (without: {score['independent_without_request']:.3f})"
+        low, high = score["flip_rate_ci95"]
+        lines.append(
+            f"| {attribute} | {score['flip_rate']:.3f} [{low:.3f}, {high:.3f}] | {score['without_request']:.3f} "
+            f"| {score['preserved']:.3f} | {judge} |"
+        )
+    for reader, miou in control.get("parts", {}).items():
+        asked, plain = miou["requested_miou"], miou["without_request_miou"]
+        lines.append(
+            f"| parts, read by {reader} (mIoU in the hole) | {asked['mean']:.3f} [{asked['ci95'][0]:.3f}, "
+            f"{asked['ci95'][1]:.3f}] | {plain['mean']:.3f} | | |"
+        )
+    return [*lines, ""]
 
 
 def describe_embedder(record_path: Path) -> dict:
@@ -217,8 +261,10 @@ def main() -> None:
     parser.add_argument("--variants", nargs="*", default=["full", "none"], help="run folders to ship")
     parser.add_argument("--results", type=Path, help="step 4's inpainting.json, for the cards' held-out scores")
     parser.add_argument("--embedders", type=Path, help="results folder of steps 1 and 2: ship their embedders too")
+    parser.add_argument("--control", type=Path, help="step 7's control.json, for the cards' control tables")
     args = parser.parse_args()
     results = json.loads(args.results.read_text()) if args.results else None
+    control = json.loads(args.control.read_text()) if args.control else None
     manifest = ASSETS / "models.json"
     described = json.loads(manifest.read_text()) if manifest.exists() else {}
     for variant in args.variants:
@@ -226,7 +272,7 @@ def main() -> None:
         resolution = load_config(run / "config.yaml", RunConfig).model.resolution
         name = f"celebahq{resolution}-{variant}"
         output = export_for_inference(run / "checkpoints" / "last.pt", ASSETS / f"{name}.safetensors")
-        described[name] = describe(run, variant, name, results)
+        described[name] = describe(run, variant, name, results, control)
         (ASSETS / f"{name}.md").write_text(card(described[name]), encoding="utf-8")
         print(f"exported {run} -> {output}")
     for embedder in ("attribute", "segmentation") if args.embedders else ():

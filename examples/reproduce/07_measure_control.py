@@ -135,13 +135,14 @@ def main() -> None:
             with torch.inference_mode():
                 report["models"][name]["parts"] = part_scores(part_control(model, pairs, readers))
     write_json(Path(config.results) / "control.json", report)
-    print(f"{'model':<14} {'attribute':<12} {'flip rate':>9} {'unasked':>8} {'others kept':>11} {'judge':>13}")
+    print(f"{'model':<14} {'attribute':<12} {'flip rate':>22} {'unasked':>8} {'others kept':>11} {'judge':>22}")
     for name, scores in report["models"].items():
         for attribute, score in scores["attributes"].items():
-            flip, unasked, kept = score["flip_rate"], score["without_request"], score["preserved"]
+            flip = interval({"mean": score["flip_rate"], "ci95": score["flip_rate_ci95"]})
+            unasked, kept = score["without_request"], score["preserved"]
             judged = score.get("independent_flip_rate")
-            second = f"{judged:.3f} / {score['independent_without_request']:.3f}" if judged is not None else ""
-            print(f"{name:<14} {attribute:<12} {flip:>9.3f} {unasked:>8.3f} {kept:>11.3f} {second:>13}")
+            second = "" if judged is None else f"{judged:.3f} / {score['independent_without_request']:.3f}"
+            print(f"{name:<14} {attribute:<12} {flip:>22} {unasked:>8.3f} {kept:>11.3f} {second:>22}")
         for reader, miou in scores.get("parts", {}).items():
             asked, plain = (interval(miou[key]) for key in ("requested_miou", "without_request_miou"))
             print(f"{name:<14} parts ({reader}): mIoU in the hole {asked}, without the request {plain}")
