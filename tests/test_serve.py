@@ -14,8 +14,10 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,11 +28,13 @@ from semantic_inpaint.serve import InpaintingService, make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHOTO = resources.files("semantic_inpaint") / "assets" / "astronaut.png"
+#: the shipped models the page compares, left to right
+MODELS = ("none", "full")
 
 
 @pytest.fixture(scope="module")
 def address() -> Iterator[str]:
-    models = {name: Inpainter.from_pretrained(f"celebahq64-{name}", device="cpu") for name in ("none", "full")}
+    models = {name: Inpainter.from_pretrained(f"celebahq64-{name}", device="cpu") for name in MODELS}
     server = make_server(InpaintingService(models), port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -59,14 +63,14 @@ def post(address: str, body: dict) -> tuple[int, dict]:
 def test_the_api_fills_with_every_model_and_keeps_known_pixels(address: str) -> None:
     with urllib.request.urlopen(f"{address}/api/models", timeout=30) as response:
         info = json.loads(response.read())
-    assert info["models"] == ["none", "full"] and "Smiling" in info["attributes"] and "lips" in info["parts"]
+    assert info["models"] == list(MODELS) and "Smiling" in info["attributes"] and "lips" in info["parts"]
     photo = Image.open(PHOTO).convert("RGB")
     hole = np.zeros((128, 128), np.uint8)
     hole[40:80, 40:90] = 255
     status, answer = post(
         address, {"image": data_url(photo), "mask": data_url(Image.fromarray(hole)), "attributes": {"Smiling": 1}}
     )
-    assert status == 200 and list(answer["fills"]) == ["none", "full"]
+    assert status == 200 and list(answer["fills"]) == list(MODELS)
     for url in answer["fills"].values():
         filled = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
         assert np.array_equal(filled[hole == 0], np.asarray(photo)[hole == 0])
@@ -92,10 +96,16 @@ def test_bad_input_is_a_400_that_names_the_field(address: str) -> None:
     assert status == 400 and answer["error"].startswith("image: expected an image data URL")
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)")
-def test_the_page_end_to_end_in_a_headless_browser(address: str, tmp_path: Path) -> None:
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
+)
+
+
+@contextmanager
+def page_with_photo(address: str, folder: Path) -> Iterator[tuple[Any, dict[str, float]]]:
+    """The served page in headless chromium with the astronaut photo opened: ``(page, canvas box)``."""
     playwright = pytest.importorskip("playwright.sync_api", reason='needs playwright (pip install ".[test]")')
-    photo = tmp_path / "face.png"
+    photo = folder / "face.png"
     Image.open(PHOTO).convert("RGB").save(photo)
     with playwright.sync_playwright() as session:
         browser = session.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -104,28 +114,55 @@ def test_the_page_end_to_end_in_a_headless_browser(address: str, tmp_path: Path)
         page.wait_for_selector("select[data-attribute='Smiling']")
         page.set_input_files("#photo", str(photo))
         page.wait_for_function("document.getElementById('canvas').width === 128")
-        box = page.locator("#canvas").bounding_box()
-        page.mouse.move(box["x"] + 0.35 * box["width"], box["y"] + 0.55 * box["height"])
-        page.mouse.down()
-        for step in range(12):  # a stroke across the lower face
-            page.mouse.move(box["x"] + (0.35 + 0.03 * step) * box["width"], box["y"] + 0.6 * box["height"])
-        page.mouse.up()
+        try:
+            yield page, page.locator("#canvas").bounding_box()
+        finally:
+            browser.close()
+
+
+def stroke(page: Any, box: dict[str, float], start: float, end: float, height: float) -> None:
+    """Drag the mouse across the canvas, from ``start`` to ``end`` of its width at ``height``."""
+    page.mouse.move(box["x"] + start * box["width"], box["y"] + height * box["height"])
+    page.mouse.down()
+    for step in range(1, 13):
+        page.mouse.move(
+            box["x"] + (start + (end - start) * step / 12) * box["width"], box["y"] + height * box["height"]
+        )
+    page.mouse.up()
+
+
+@needs_chromium
+def test_the_page_end_to_end_in_a_headless_browser(address: str, tmp_path: Path) -> None:
+    with page_with_photo(address, tmp_path) as (page, box):
+        stroke(page, box, 0.35, 0.68, 0.6)  # the hole, across the lower face
         page.select_option("#paint", label="part: lips")  # lips painted inside the hole
-        page.mouse.move(box["x"] + 0.42 * box["width"], box["y"] + 0.6 * box["height"])
-        page.mouse.down()
-        page.mouse.move(box["x"] + 0.55 * box["width"], box["y"] + 0.6 * box["height"])
-        page.mouse.up()
+        stroke(page, box, 0.42, 0.55, 0.6)
         page.select_option("select[data-attribute='Smiling']", "1")
         page.click("#fill")
         page.wait_for_selector("figure.fill img", timeout=120_000)
         assert page.locator("figure.fill figcaption").all_inner_texts()[0].startswith("none")
-        assert page.locator("figure.fill").count() == 2
+        assert page.locator("figure.fill").count() == len(MODELS)
+        assert page.locator("#status").inner_text().startswith("done in ")
         link = page.locator("figure.fill a").first
         assert link.get_attribute("download") == "none.png"
         assert link.get_attribute("href").startswith("data:image/png;base64,")
         if os.environ.get("SEMANTIC_INPAINT_SCREENSHOTS"):  # docs/images/serve.png is made this way
             page.screenshot(path=os.environ["SEMANTIC_INPAINT_SCREENSHOTS"])
-        browser.close()
+
+
+@needs_chromium
+def test_undo_takes_back_the_last_stroke_and_ctrl_z_does_too(address: str, tmp_path: Path) -> None:
+    with page_with_photo(address, tmp_path) as (page, box):
+        assert page.is_disabled("#undo") and page.is_disabled("#fill")
+        stroke(page, box, 0.3, 0.5, 0.5)
+        first = page.evaluate("document.getElementById('canvas').toDataURL()")
+        stroke(page, box, 0.3, 0.5, 0.7)
+        assert page.evaluate("document.getElementById('canvas').toDataURL()") != first
+        page.click("#undo")  # the second stroke is gone, the first stays
+        assert page.evaluate("document.getElementById('canvas').toDataURL()") == first
+        assert page.is_enabled("#fill")
+        page.keyboard.press("Control+z")  # and the first: no hole is left to fill
+        assert page.is_disabled("#fill") and page.is_disabled("#undo")
 
 
 def test_the_documented_command_serves_the_page(tmp_path: Path) -> None:
