@@ -84,9 +84,16 @@ class SharedDiscriminator(nn.Module):
     def forward(self, x: Tensor, vec: Tensor, seg: Tensor, pairing: Tensor | None = None) -> tuple[Tensor, ...]:
         s = self.stem(x)
         f = self.tail(s)
-        sp, fp = (s[pairing], f[pairing]) if pairing is not None else (s, f)
+        fp = f[pairing] if pairing is not None else f
         a = self.vector_head(fp.flatten(1))[:, 0] + (self.projection(vec) * fp.sum((2, 3))).sum(1)
-        m = self.map_head(self.map_tail(torch.cat([sp, F.adaptive_avg_pool2d(seg, sp.shape[-2:])], 1)).flatten(1))
+        # the map tail's first conv over [s | seg], split: its s part once per image, indexed by pairing
+        conv, rest = self.map_tail[0][0], [*self.map_tail[0][1:], *self.map_tail[1:]]
+        ws, wm = conv.weight.split([s.shape[1], conv.in_channels - s.shape[1]], 1)
+        j = F.conv2d(s, ws, conv.bias, conv.stride, conv.padding)
+        j = (j[pairing] if pairing is not None else j) + F.conv2d(
+            F.adaptive_avg_pool2d(seg, s.shape[-2:]), wm, None, conv.stride, conv.padding
+        )
+        m = self.map_head(nn.Sequential(*rest)(j).flatten(1))
         return self.head(f.flatten(1))[:, 0], a, m[:, 0]
 
 
