@@ -58,26 +58,67 @@ Bounds = tuple[int, int, int, int]
 INFERENCE_FORMAT = "semantic-inpaint/inference-v1"
 
 
-def export_for_inference(checkpoint: str | Path, output: str | Path, *, half: bool = True) -> Path:
+def export_for_inference(
+    checkpoint: str | Path, output: str | Path, *, half: bool = True, shared_embedders: Mapping[str, str] | None = None
+) -> Path:
     """Write the parts of a training checkpoint that inference needs, as safetensors.
 
     Keeps the generator and the embedders (the discriminators and optimiser states are only
     needed to train), optionally with float16 weights (BatchNorm statistics stay float32),
     with the run's config in the metadata. The
     result loads with :meth:`Inpainter.from_checkpoint` and executes no code when read.
+
+    Args:
+        shared_embedders: per condition name, a shipped embedder (``"shipped:NAME"``) whose
+            weights the condition's embedder has exactly: the file then refers to it instead of
+            holding a copy (the package's own models share their embedders this way). A
+            condition whose weights differ from the named ones is an error.
     """
     from safetensors.torch import save_file
 
     payload = load_checkpoint(checkpoint)
+    shared = dict(shared_embedders or {})
+    for condition, reference in shared.items():
+        _check_same_embedder(payload["model"], condition, reference)
+    kept_prefixes = tuple(f"conditions.{condition}.embedder." for condition in shared)
     state = {
         name: (tensor.half() if half and _halvable(name, tensor) else tensor).contiguous()
         for name, tensor in payload["model"].items()
-        if name.startswith("generator.") or ".embedder." in name
+        if (name.startswith("generator.") or ".embedder." in name) and not name.startswith(kept_prefixes)
     }
     metadata = {"format": INFERENCE_FORMAT, "config": payload["config"], "step": str(payload["step"])}
+    if shared:
+        metadata["shared_embedders"] = shared
     with atomic_path(output) as temporary:
         save_file(state, str(temporary), metadata={k: json.dumps(v) for k, v in metadata.items()})
     return Path(output)
+
+
+def _shared_embedder_state(condition: str, reference: str) -> dict[str, Tensor]:
+    """The weights of the shipped embedder ``reference`` under ``condition``'s keys in a model."""
+    from safetensors.torch import load_file
+
+    from semantic_inpaint.config import SHIPPED_PREFIX
+    from semantic_inpaint.pretrained import resolve_weights
+
+    if not isinstance(reference, str) or not reference.startswith(SHIPPED_PREFIX):
+        raise ValueError(
+            f"shared_embedders[{condition!r}]: expected a shipped embedder as 'shipped:NAME', received {reference!r}"
+        )
+    weights = load_file(str(resolve_weights(reference)))
+    return {f"conditions.{condition}.embedder.{name}": tensor for name, tensor in weights.items()}
+
+
+def _check_same_embedder(model_state: Mapping[str, Tensor], condition: str, reference: str) -> None:
+    """Refuse to refer to ``reference`` unless the checkpoint's embedder has exactly its weights."""
+    shared = _shared_embedder_state(condition, reference)
+    prefix = f"conditions.{condition}.embedder."
+    own = {name: tensor for name, tensor in model_state.items() if name.startswith(prefix)}
+    if set(own) != set(shared) or not all(torch.equal(own[name], shared[name]) for name in shared):
+        raise ValueError(
+            f"shared_embedders[{condition!r}]: the checkpoint's {condition} embedder does not have the weights of "
+            f"{reference} ({len(own)} tensors against {len(shared)}); export it with its own weights instead"
+        )
 
 
 def _halvable(name: str, tensor: Tensor) -> bool:
@@ -87,6 +128,7 @@ def _halvable(name: str, tensor: Tensor) -> bool:
 
 
 def _load_inference_file(path: Path) -> tuple[RunConfig, dict[str, Tensor]]:
+    """The config and weights of an exported file, with the shipped embedders it refers to."""
     from safetensors.torch import load_file
 
     try:
@@ -96,6 +138,8 @@ def _load_inference_file(path: Path) -> tuple[RunConfig, dict[str, Tensor]]:
         raise ValueError(f"checkpoint: cannot read safetensors file {path}: {error}") from None
     if metadata.get("format") != INFERENCE_FORMAT:
         raise ValueError(f"checkpoint: {path} has format {metadata.get('format')!r}, expected {INFERENCE_FORMAT!r}")
+    for condition, reference in metadata.get("shared_embedders", {}).items():
+        state.update(_shared_embedder_state(condition, reference))
     return RunConfig.model_validate(json.loads(metadata["config"])), state
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from semantic_inpaint import Inpainter, cli
+from semantic_inpaint.config import RunConfig
 from semantic_inpaint.inference import resize_window
 from semantic_inpaint.training import Trainer
 from tests.conftest import tiny_run
@@ -113,6 +114,34 @@ def test_exported_inference_file_is_smaller_and_inpaints_like_the_checkpoint(che
     expected = Inpainter.from_checkpoint(checkpoint, device="cpu").inpaint(image, mask)
     actual = Inpainter.from_checkpoint(exported, device="cpu").inpaint(image, mask)
     torch.testing.assert_close(actual, expected, atol=2e-2, rtol=0)  # float16 weights
+
+
+def test_an_export_refers_to_a_shipped_embedder_instead_of_copying_it(tmp_path: Path) -> None:
+    from semantic_inpaint.inference import export_for_inference
+
+    shipped = {"name": "attribute", "options": {"weights": "shipped:celebahq64-attribute"}}
+    config = tiny_run(tmp_path / "run")
+    config.model.conditions[0].embedder = config.model.conditions[0].embedder.model_validate(shipped)
+    checkpoint = Trainer(RunConfig.model_validate(config.model_dump())).save()
+    copied = export_for_inference(checkpoint, tmp_path / "copied.safetensors", half=False)
+    shared = export_for_inference(
+        checkpoint, tmp_path / "shared.safetensors", half=False,
+        shared_embedders={"attribute": "shipped:celebahq64-attribute"},
+    )  # fmt: skip
+    assert shared.stat().st_size < copied.stat().st_size - 900_000  # the 1 MB embedder is not in it
+    image = torch.rand(2, 3, 32, 32) * 2 - 1
+    mask = torch.zeros(2, 1, 32, 32)
+    mask[..., 8:24, 8:24] = 1
+    expected = Inpainter.from_checkpoint(copied, device="cpu").inpaint(image, mask)
+    assert torch.equal(Inpainter.from_checkpoint(shared, device="cpu").inpaint(image, mask), expected)
+    with pytest.raises(ValueError, match=r"shared_embedders\['segmentation'\]: the checkpoint's segmentation embedder"):
+        export_for_inference(
+            checkpoint, tmp_path / "x.safetensors", shared_embedders={"segmentation": "shipped:celebahq64-segmentation"}
+        )
+    with pytest.raises(ValueError, match=r"expected a shipped embedder as 'shipped:NAME', received 'seg.safetensors'"):
+        export_for_inference(
+            checkpoint, tmp_path / "x.safetensors", shared_embedders={"segmentation": "seg.safetensors"}
+        )
 
 
 def test_a_foreign_weights_file_is_refused(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ them by name: ``Inpainter.from_pretrained("celebahq64-full")``, ``semantic-inpai
 ``RESULTS/attribute.json`` and ``RESULTS/segmentation.json`` as standalone files
 (``celebahq64-attribute``, ``celebahq64-segmentation``), with their validation scores, so that
 a user training on a folder of faces can name them in a config
-(``weights: shipped:celebahq64-attribute``) instead of pretraining their own.
+(``weights: shipped:celebahq64-attribute``) instead of pretraining their own. A shipped model
+whose embedder has exactly a shipped embedder's weights refers to that file instead of holding
+a second copy, which keeps the wheel small.
 """
 
 from __future__ import annotations
@@ -190,6 +192,22 @@ def control_section(control: dict) -> list[str]:
     return [*lines, ""]
 
 
+def shipped_embedders(config: RunConfig, described: dict) -> dict[str, str]:
+    """The conditions whose embedder weights are a shipped embedder's file: the exported model
+    refers to it instead of holding a second copy (the export checks the weights are equal)."""
+    shared = {}
+    for condition in config.model.conditions:
+        weights = condition.embedder.options.get("weights")
+        for name, entry in described.items():
+            if (
+                entry.get("kind") == "embedder"
+                and weights
+                and Path(weights).resolve() == Path(entry["source"]).resolve()
+            ):
+                shared[condition.embedder.name] = f"shipped:{name}"
+    return shared
+
+
 def describe_embedder(record_path: Path) -> dict:
     """A pretrained embedder as steps 1 and 2 recorded it (weights, config, validation scores)."""
     record = json.loads(record_path.read_text())
@@ -267,14 +285,6 @@ def main() -> None:
     control = json.loads(args.control.read_text()) if args.control else None
     manifest = ASSETS / "models.json"
     described = json.loads(manifest.read_text()) if manifest.exists() else {}
-    for variant in args.variants:
-        run = args.runs / variant
-        resolution = load_config(run / "config.yaml", RunConfig).model.resolution
-        name = f"celebahq{resolution}-{variant}"
-        output = export_for_inference(run / "checkpoints" / "last.pt", ASSETS / f"{name}.safetensors")
-        described[name] = describe(run, variant, name, results, control)
-        (ASSETS / f"{name}.md").write_text(card(described[name]), encoding="utf-8")
-        print(f"exported {run} -> {output}")
     for embedder in ("attribute", "segmentation") if args.embedders else ():
         described_embedder = describe_embedder(args.embedders / f"{embedder}.json")
         name = described_embedder["name"]
@@ -282,6 +292,17 @@ def main() -> None:
         (ASSETS / f"{name}.md").write_text(embedder_card(described_embedder), encoding="utf-8")
         described[name] = described_embedder
         print(f"shipped {described_embedder['source']} -> {ASSETS / name}.safetensors")
+    for variant in args.variants:
+        run = args.runs / variant
+        config = load_config(run / "config.yaml", RunConfig)
+        name = f"celebahq{config.model.resolution}-{variant}"
+        shared = shipped_embedders(config, described)
+        output = export_for_inference(
+            run / "checkpoints" / "last.pt", ASSETS / f"{name}.safetensors", shared_embedders=shared
+        )
+        described[name] = describe(run, variant, name, results, control)
+        (ASSETS / f"{name}.md").write_text(card(described[name]), encoding="utf-8")
+        print(f"exported {run} -> {output}" + (f", sharing {', '.join(shared.values())}" if shared else ""))
     write_json(manifest, dict(sorted(described.items())))
 
 
