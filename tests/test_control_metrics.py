@@ -126,3 +126,11 @@ def test_the_guide_quotes_the_saved_control_measurement() -> None:
         quoted = " / ".join(f"{scores[name][key]:.3f}" for name in NAMES)
         assert quoted in guide, f"getting-started.md should quote {key} {quoted} from control.json"
     assert f"{saved['images']} held-out" in guide
+    controllable = saved["models"]["controllable"]
+    parts = controllable["parts"]
+    for reader in ("embedder", "facemesh"):
+        for key in ("requested_miou", "without_request_miou"):
+            assert f"{parts[reader][key]['mean']:.3f}" in guide, f"getting-started.md should quote {reader} {key}"
+    for key in ("flip_rate", "without_request"):
+        quoted = " / ".join(f"{controllable['attributes'][name][key]:.3f}" for name in ("Male", "Smiling"))
+        assert quoted in guide, f"getting-started.md should quote the controllable model's {key} {quoted}"
