@@ -296,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--models",
         nargs="+",
-        default=["celebahq64-none", "celebahq64-full"],
+        default=["celebahq64-none", "celebahq64-full", "celebahq64-controllable"],
         metavar="NAME_OR_FILE",
         help="shipped model names or checkpoint / .safetensors files, shown left to right",
     )

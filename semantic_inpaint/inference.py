@@ -54,7 +54,7 @@ WINDOWS_PER_BATCH = 16
 #: ``(top, bottom, left, right)``: rows ``top:bottom`` and columns ``left:right`` of an image
 Bounds = tuple[int, int, int, int]
 
-#: format of a weights-only file for inference (generator + embedders, safetensors)
+#: format of a weights-only file for inference (generator + embedders or references to shipped ones, safetensors)
 INFERENCE_FORMAT = "semantic-inpaint/inference-v1"
 
 
@@ -79,7 +79,11 @@ def export_for_inference(
     payload = load_checkpoint(checkpoint)
     shared = dict(shared_embedders or {})
     for condition, reference in shared.items():
-        _check_same_embedder(payload["model"], condition, reference)
+        if not has_embedder_weights(payload["model"], condition, reference):
+            raise ValueError(
+                f"shared_embedders[{condition!r}]: the checkpoint's {condition} embedder does not have the weights "
+                f"of {reference}; export it with its own weights instead"
+            )
     kept_prefixes = tuple(f"conditions.{condition}.embedder." for condition in shared)
     state = {
         name: (tensor.half() if half and _halvable(name, tensor) else tensor).contiguous()
@@ -109,16 +113,13 @@ def _shared_embedder_state(condition: str, reference: str) -> dict[str, Tensor]:
     return {f"conditions.{condition}.embedder.{name}": tensor for name, tensor in weights.items()}
 
 
-def _check_same_embedder(model_state: Mapping[str, Tensor], condition: str, reference: str) -> None:
-    """Refuse to refer to ``reference`` unless the checkpoint's embedder has exactly its weights."""
+def has_embedder_weights(model_state: Mapping[str, Tensor], condition: str, reference: str) -> bool:
+    """Whether the embedder of ``condition`` in a model's state dict has exactly the weights of
+    the shipped embedder ``reference`` (``"shipped:NAME"``)."""
     shared = _shared_embedder_state(condition, reference)
     prefix = f"conditions.{condition}.embedder."
     own = {name: tensor for name, tensor in model_state.items() if name.startswith(prefix)}
-    if set(own) != set(shared) or not all(torch.equal(own[name], shared[name]) for name in shared):
-        raise ValueError(
-            f"shared_embedders[{condition!r}]: the checkpoint's {condition} embedder does not have the weights of "
-            f"{reference} ({len(own)} tensors against {len(shared)}); export it with its own weights instead"
-        )
+    return set(own) == set(shared) and all(torch.equal(own[name], shared[name]) for name in shared)
 
 
 def _halvable(name: str, tensor: Tensor) -> bool:

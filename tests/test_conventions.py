@@ -16,7 +16,7 @@ from semantic_inpaint.config import RunConfig, apply_overrides, load_config
 from semantic_inpaint.pretrained import model_card, shipped_models
 from tests.conftest import tiny_run
 
-SHIPPED = ["celebahq64-full", "celebahq64-none"]
+SHIPPED = ["celebahq64-full", "celebahq64-none", "celebahq64-controllable"]
 
 
 @pytest.fixture(scope="module")

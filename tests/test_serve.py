@@ -29,7 +29,7 @@ from semantic_inpaint.serve import InpaintingService, make_server
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHOTO = resources.files("semantic_inpaint") / "assets" / "astronaut.png"
 #: the shipped models the page compares, left to right
-MODELS = ("none", "full")
+MODELS = ("none", "full", "controllable")
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,7 @@ def test_painted_parts_reach_the_models_that_read_parts(address: str) -> None:
     assert status == 200
     assert painted["fills"]["none"] == plain["fills"]["none"]  # no segmentation condition: nothing to steer
     assert painted["fills"]["full"] != plain["fills"]["full"]
+    assert painted["fills"]["controllable"] != plain["fills"]["controllable"]
 
 
 def test_bad_input_is_a_400_that_names_the_field(address: str) -> None:
@@ -109,7 +110,7 @@ def page_with_photo(address: str, folder: Path) -> Iterator[tuple[Any, dict[str,
     Image.open(PHOTO).convert("RGB").save(photo)
     with playwright.sync_playwright() as session:
         browser = session.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1100, "height": 700})
+        page = browser.new_page(viewport={"width": 1400, "height": 760})
         page.goto(address)
         page.wait_for_selector("select[data-attribute='Smiling']")
         page.set_input_files("#photo", str(photo))
@@ -134,9 +135,11 @@ def stroke(page: Any, box: dict[str, float], start: float, end: float, height: f
 @needs_chromium
 def test_the_page_end_to_end_in_a_headless_browser(address: str, tmp_path: Path) -> None:
     with page_with_photo(address, tmp_path) as (page, box):
-        stroke(page, box, 0.35, 0.68, 0.6)  # the hole, across the lower face
+        page.eval_on_selector("#brush", "brush => { brush.value = 40; }")
+        stroke(page, box, 0.35, 0.68, 0.66)  # the hole, across the lower face
         page.select_option("#paint", label="part: lips")  # lips painted inside the hole
-        stroke(page, box, 0.42, 0.55, 0.6)
+        page.eval_on_selector("#brush", "brush => { brush.value = 12; }")
+        stroke(page, box, 0.42, 0.6, 0.68)
         page.select_option("select[data-attribute='Smiling']", "1")
         page.click("#fill")
         page.wait_for_selector("figure.fill img", timeout=120_000)
@@ -147,7 +150,7 @@ def test_the_page_end_to_end_in_a_headless_browser(address: str, tmp_path: Path)
         assert link.get_attribute("download") == "none.png"
         assert link.get_attribute("href").startswith("data:image/png;base64,")
         if os.environ.get("SEMANTIC_INPAINT_SCREENSHOTS"):  # docs/images/serve.png is made this way
-            page.screenshot(path=os.environ["SEMANTIC_INPAINT_SCREENSHOTS"])
+            page.screenshot(path=os.environ["SEMANTIC_INPAINT_SCREENSHOTS"], full_page=True)
 
 
 @needs_chromium

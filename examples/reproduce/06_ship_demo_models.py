@@ -6,8 +6,8 @@
 
 For each run (``full`` and ``none`` by default; ``--variants full none controllable`` for the
 controllable model too) it writes
-``semantic_inpaint/assets/celebahq<resolution>-<run>.safetensors`` (generator + embedders,
-float16 weights, float32 BatchNorm statistics), a model card ``celebahq<resolution>-<run>.md``
+``semantic_inpaint/assets/celebahq<resolution>-<run>.safetensors`` (generator, and embedders
+unless shared as below; float16 weights, float32 BatchNorm statistics), a model card ``celebahq<resolution>-<run>.md``
 and its entry in ``models.json``: how it was trained, read from its run folder, and how it
 scored on the held-out split, read from step 4's results, and with ``--control`` how well it
 obeys requests, read from step 7's (no hand-typed numbers). Users load
@@ -32,8 +32,8 @@ from pathlib import Path
 from common import hardware, write_json
 
 from semantic_inpaint.config import RunConfig, load_config
-from semantic_inpaint.inference import export_for_inference
-from semantic_inpaint.io import read_weights_metadata
+from semantic_inpaint.inference import export_for_inference, has_embedder_weights
+from semantic_inpaint.io import load_checkpoint, read_weights_metadata
 from semantic_inpaint.training import PretrainConfig
 from semantic_inpaint.training.runtime import read_jsonl
 
@@ -192,19 +192,15 @@ def control_section(control: dict) -> list[str]:
     return [*lines, ""]
 
 
-def shipped_embedders(config: RunConfig, described: dict) -> dict[str, str]:
-    """The conditions whose embedder weights are a shipped embedder's file: the exported model
-    refers to it instead of holding a second copy (the export checks the weights are equal)."""
+def shipped_embedders(checkpoint: Path, config: RunConfig, described: dict) -> dict[str, str]:
+    """The conditions whose embedder has exactly a shipped embedder's weights: the exported
+    model refers to that file instead of holding a second copy."""
+    state = load_checkpoint(checkpoint)["model"]
     shared = {}
     for condition in config.model.conditions:
-        weights = condition.embedder.options.get("weights")
-        for name, entry in described.items():
-            if (
-                entry.get("kind") == "embedder"
-                and weights
-                and Path(weights).resolve() == Path(entry["source"]).resolve()
-            ):
-                shared[condition.embedder.name] = f"shipped:{name}"
+        name = f"celebahq{config.model.resolution}-{condition.embedder.name}"
+        if name in described and has_embedder_weights(state, condition.embedder.name, f"shipped:{name}"):
+            shared[condition.embedder.name] = f"shipped:{name}"
     return shared
 
 
@@ -296,10 +292,9 @@ def main() -> None:
         run = args.runs / variant
         config = load_config(run / "config.yaml", RunConfig)
         name = f"celebahq{config.model.resolution}-{variant}"
-        shared = shipped_embedders(config, described)
-        output = export_for_inference(
-            run / "checkpoints" / "last.pt", ASSETS / f"{name}.safetensors", shared_embedders=shared
-        )
+        checkpoint = run / "checkpoints" / "last.pt"
+        shared = shipped_embedders(checkpoint, config, described)
+        output = export_for_inference(checkpoint, ASSETS / f"{name}.safetensors", shared_embedders=shared)
         described[name] = describe(run, variant, name, results, control)
         (ASSETS / f"{name}.md").write_text(card(described[name]), encoding="utf-8")
         print(f"exported {run} -> {output}" + (f", sharing {', '.join(shared.values())}" if shared else ""))
