@@ -49,7 +49,9 @@ def test_wheel_contains_the_plugins_and_their_entry_points(tmp_path: Path) -> No
     assert {"semantic_inpaint_plugins/attribute.py", "semantic_inpaint_plugins/segmentation.py"} <= names
     assert "semantic_inpaint/core.py" in names
     demo_files = {"astronaut.png", "models.json", "README.md"} | {
-        f"celebahq64-{variant}.{suffix}" for variant in ("full", "none", "controllable") for suffix in ("safetensors", "md")
+        f"celebahq64-{variant}.{suffix}"
+        for variant in ("full", "none", "controllable")
+        for suffix in ("safetensors", "md")
     }
     assert {f"semantic_inpaint/assets/{name}" for name in demo_files} <= names
     assert wheel.stat().st_size <= 15 * 2**20
