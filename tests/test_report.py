@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -13,6 +14,8 @@ REPRODUCE = REPO_ROOT / "examples" / "reproduce"
 
 
 def load_report_module() -> ModuleType:
+    if str(REPRODUCE) not in sys.path:  # as when the script runs: its helpers sit beside it
+        sys.path.insert(0, str(REPRODUCE))
     spec = importlib.util.spec_from_file_location("report", REPRODUCE / "05_report.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -11,10 +11,11 @@ semantic-consistency table for each scale, with the hardware and the time each r
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any
+
+from intervals import Estimate, interval, rate
 
 HERE = Path(__file__).resolve().parent
 RESULTS_ROOT = HERE / "results"
@@ -55,17 +56,6 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 def minutes(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds / 60:.1f} min"
-
-
-Estimate = dict[str, Any]  # {"mean": float, "ci95": [low, high], "images": int}
-
-
-def interval(value: Estimate, spec: str, sign: str = "") -> str:
-    """``mean [low, high]`` of one estimate; just the mean for a set statistic without an interval (FID)."""
-    low, high = value["ci95"]
-    if math.isnan(low):
-        return f"{value['mean']:{sign}{spec}}"
-    return f"{value['mean']:{sign}{spec}} [{low:{sign}{spec}}, {high:{sign}{spec}}]"
 
 
 def cells(scores: dict[str, Estimate], columns: Columns, sign: str = "") -> list[str]:
@@ -218,13 +208,6 @@ def ablation_table(title: str, scores: dict[str, dict[str, Estimate]], data: dic
         "an interrupted one resumes), and `04_evaluate.py` scores every finished run.\n\n"
     )
     return f"#### {title}\n\n" + note + table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
-
-
-def rate(score: dict[str, Any], key: str) -> str:
-    """A control rate with its interval (``—`` where it was not measured)."""
-    if key not in score:
-        return "—"
-    return interval({"mean": score[key], "ci95": score.get(f"{key}_ci95", [math.nan, math.nan])}, ".3f")
 
 
 def control_section(results: Results) -> list[str]:

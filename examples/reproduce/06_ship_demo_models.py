@@ -30,6 +30,7 @@ import shutil
 from pathlib import Path
 
 from common import hardware, write_json
+from intervals import interval, rate
 
 from semantic_inpaint.config import RunConfig, load_config
 from semantic_inpaint.inference import export_for_inference, has_embedder_weights
@@ -178,17 +179,13 @@ def control_section(control: dict) -> list[str]:
     for attribute, score in control["attributes"].items():
         judged = score.get("independent_flip_rate")
         judge = "" if judged is None else f"{judged:.3f} (without: {score['independent_without_request']:.3f})"
-        low, high = score["flip_rate_ci95"]
         lines.append(
-            f"| {attribute} | {score['flip_rate']:.3f} [{low:.3f}, {high:.3f}] | {score['without_request']:.3f} "
+            f"| {attribute} | {rate(score, 'flip_rate')} | {score['without_request']:.3f} "
             f"| {score['preserved']:.3f} | {judge} |"
         )
     for reader, miou in control.get("parts", {}).items():
-        asked, plain = miou["requested_miou"], miou["without_request_miou"]
-        lines.append(
-            f"| parts, read by {reader} (mIoU in the hole) | {asked['mean']:.3f} [{asked['ci95'][0]:.3f}, "
-            f"{asked['ci95'][1]:.3f}] | {plain['mean']:.3f} | | |"
-        )
+        asked, plain = interval(miou["requested_miou"]), miou["without_request_miou"]["mean"]
+        lines.append(f"| parts, read by {reader} (mIoU in the hole) | {asked} | {plain:.3f} | | |")
     return [*lines, ""]
 
 

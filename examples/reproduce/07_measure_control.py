@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from common import add_set_argument, build_dataset, hardware, write_json
+from intervals import interval, rate
 from torch import Tensor
 
 from semantic_inpaint.config import EvaluationConfig, load_config
@@ -97,12 +98,6 @@ def part_scores(confusions: dict[str, dict[str, Tensor]]) -> dict[str, dict]:
     return scores
 
 
-def interval(value: dict) -> str:
-    """``0.427 [0.397, 0.457]``."""
-    low, high = value["ci95"]
-    return f"{value['mean']:.3f} [{low:.3f}, {high:.3f}]"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True, help="step 4's config: data, resolution, results")
@@ -138,7 +133,7 @@ def main() -> None:
     print(f"{'model':<14} {'attribute':<12} {'flip rate':>22} {'unasked':>8} {'others kept':>11} {'judge':>22}")
     for name, scores in report["models"].items():
         for attribute, score in scores["attributes"].items():
-            flip = interval({"mean": score["flip_rate"], "ci95": score["flip_rate_ci95"]})
+            flip = rate(score, "flip_rate")
             unasked, kept = score["without_request"], score["preserved"]
             judged = score.get("independent_flip_rate")
             second = "" if judged is None else f"{judged:.3f} / {score['independent_without_request']:.3f}"
