@@ -24,7 +24,7 @@ from torch import Tensor
 
 from semantic_inpaint.metrics import confusion_per_image
 from semantic_inpaint.model import BoostedGAN
-from semantic_inpaint.statistics import Estimate, estimate, mean_statistic, resample_weights
+from semantic_inpaint.statistics import estimate, mean_statistic, resample_weights
 
 #: reads one attribute as ``(B,)`` 1.0 / 0.0 (NaN: no verdict) from ``(original, fill)``, both
 #: ``(B, 3, H, W)`` in ``[-1, 1]`` (the original, e.g., to find the face box once)
@@ -121,24 +121,22 @@ def attribute_control(
     results = {}
     for name, parts in outcomes.items():
         flipped, anyway, kept = torch.cat(parts, dim=1)
-        weights = resample_weights(len(flipped))
-        scores = {key: estimate(mean_statistic(values), weights) for key, values in
-                  (("flip_rate", flipped), ("without_request", anyway), ("preserved", kept))}  # fmt: skip
-        results[name] = AttributeControl(images=len(flipped), **interval_fields(scores))
+        rates = {"flip_rate": flipped, "without_request": anyway, "preserved": kept}
+        results[name] = AttributeControl(images=len(flipped), **rate_fields(rates))
     for name, parts in second.items():
         flipped, anyway = torch.cat(parts, dim=1)
-        weights = resample_weights(len(flipped))
-        judged = int((~flipped.isnan()).sum())
-        scores = {key: estimate(mean_statistic(values), weights) for key, values in
-                  (("independent_flip_rate", flipped), ("independent_without_request", anyway))}  # fmt: skip
-        results[name].update(independent_images=judged, **interval_fields(scores))
+        rates = {"independent_flip_rate": flipped, "independent_without_request": anyway}
+        results[name].update(independent_images=int((~flipped.isnan()).sum()), **rate_fields(rates))
     return results
 
 
-def interval_fields(scores: Mapping[str, Estimate]) -> dict[str, float | list[float]]:
-    """``{key: mean, key_ci95: interval}`` for each estimate (NaN where no face was scored)."""
+def rate_fields(outcomes: Mapping[str, Tensor]) -> dict[str, float | list[float]]:
+    """``{key: mean, key_ci95: 95 % interval}`` of each key's per-face outcomes ``(N,)`` (NaN:
+    not scored), the faces resampled alike for every key."""
+    weights = resample_weights(len(next(iter(outcomes.values()))))
     fields: dict[str, float | list[float]] = {}
-    for key, score in scores.items():
+    for key, values in outcomes.items():
+        score = estimate(mean_statistic(values), weights)
         fields[key], fields[f"{key}_ci95"] = score["mean"], score["ci95"]
     return fields
 
