@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
-from semantic_inpaint.config import RunConfig
+from semantic_inpaint.config import SHIPPED_PREFIX, RunConfig
 from semantic_inpaint.core import KEEP_LABEL, OverrideWhere, composite
 from semantic_inpaint.face_alignment import FaceDetector, FaceWindow
 from semantic_inpaint.hole_windows import HoleWindow, hole_windows
@@ -102,7 +102,6 @@ def _shared_embedder_state(condition: str, reference: str) -> dict[str, Tensor]:
     """The weights of the shipped embedder ``reference`` under ``condition``'s keys in a model."""
     from safetensors.torch import load_file
 
-    from semantic_inpaint.config import SHIPPED_PREFIX
     from semantic_inpaint.pretrained import resolve_weights
 
     if not isinstance(reference, str) or not reference.startswith(SHIPPED_PREFIX):

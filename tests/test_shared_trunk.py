@@ -19,6 +19,9 @@ from semantic_inpaint.training import Trainer
 from tests.conftest import tiny_model, tiny_run
 
 VECTOR, MAP = SignalSpec("attribute", "vector", 6), SignalSpec("segmentation", "map", 10)
+#: which of three images each matching row judges, and where the map joins the 32 px trunk
+PAIRINGS = st.lists(st.integers(0, 2), min_size=1, max_size=5)
+MAP_SIZES = st.sampled_from([2, 4, 8, 16])
 
 
 def signals(rows: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
@@ -38,8 +41,8 @@ def shared_trunk(map_size: int = 8) -> SharedTrunkDiscriminator:
 @settings(max_examples=12, deadline=None)
 @given(
     seed=st.integers(0, 2**16),
-    pairing=st.lists(st.integers(0, 2), min_size=1, max_size=5),
-    map_size=st.sampled_from([2, 4, 8, 16]),
+    pairing=PAIRINGS,
+    map_size=MAP_SIZES,
 )
 def test_map_head_is_its_convolutions_over_the_concatenated_features_and_map(
     seed: int, pairing: list[int], map_size: int
@@ -60,8 +63,8 @@ def test_map_head_is_its_convolutions_over_the_concatenated_features_and_map(
 @settings(max_examples=15, deadline=None)
 @given(
     seed=st.integers(0, 2**16),
-    pairing=st.lists(st.integers(0, 2), min_size=1, max_size=5),
-    map_size=st.sampled_from([2, 4, 8, 16]),
+    pairing=PAIRINGS,
+    map_size=MAP_SIZES,
 )
 def test_one_trunk_pass_scores_realness_and_each_pair_as_separate_calls_would(
     seed: int, pairing: list[int], map_size: int
