@@ -121,6 +121,18 @@ class ControlConfig(StrictModel):
         description="weight of the term pulling what the frozen embedders read from the fill toward the signal "
         "the generator was asked for",
     )
+    vector_requests: Literal["swap", "flip"] = Field(
+        "swap",
+        description="what a perturbed sample's vector signals ask for: another sample's whole vector ('swap') or "
+        "its own with `flipped_entries` entries, drawn uniformly, set to the opposite of the real image's reading "
+        "('flip': single requests, rare entries as often as common ones)",
+    )
+    flipped_entries: int = Field(1, ge=1, le=1000, description="entries flipped per perturbed vector ('flip')")
+    one_condition_per_sample: bool = Field(
+        False,
+        description="each condition perturbs its own share of the perturbed samples (the others keep their own "
+        "signal), so that two requests never contradict each other on one sample",
+    )
 
 
 class ModelConfig(StrictModel):

@@ -10,10 +10,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from semantic_inpaint.config import RunConfig
+from semantic_inpaint.config import ControlConfig, RunConfig
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
-from semantic_inpaint.training.control import consistency_loss, requested_signals, swapped_count
+from semantic_inpaint.training.control import consistency_loss, draw_requests, requested_signals, swapped_count
 from tests.conftest import tiny_run
 
 
@@ -25,25 +25,62 @@ def embedders() -> dict:
     }
 
 
-@settings(max_examples=30, deadline=None)
-@given(batch=st.integers(2, 8), share=st.floats(0, 0.99), offset_seed=st.integers(0, 1000))
-def test_swapped_rows_get_another_samples_signal_and_maps_change_only_in_the_hole(
-    batch: int, share: float, offset_seed: int
-) -> None:
-    swapped, offset = swapped_count(share, batch), 1 + offset_seed % (batch - 1)
+def signals_of(batch: int) -> dict[str, torch.Tensor]:
+    return {"attribute": torch.rand(batch, 6), "segmentation": torch.softmax(torch.randn(batch, 10, 8, 8), 1)}
+
+
+def centred_hole(batch: int) -> torch.Tensor:
     hole = torch.zeros(batch, 1, 8, 8)
     hole[..., 2:6, 2:6] = 1
-    signals = {"attribute": torch.rand(batch, 6), "segmentation": torch.softmax(torch.randn(batch, 10, 8, 8), 1)}
-    requested = requested_signals(embedders(), signals, hole, swapped, offset)
-    assert 0 <= swapped < batch
+    return hole
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.integers(2, 8), share=st.floats(0, 0.99), seed=st.integers(0, 1000))
+def test_swapped_rows_get_another_samples_signal_and_maps_change_only_in_the_hole(
+    batch: int, share: float, seed: int
+) -> None:
+    torch.manual_seed(seed)
+    swapped, signals, hole = swapped_count(share, batch), signals_of(batch), centred_hole(batch)
+    requests = draw_requests(embedders(), signals, swapped, ControlConfig(swap_share=share))
+    requested = requested_signals(embedders(), signals, hole, requests)
+    assert 0 <= swapped < batch and 1 <= requests.offset < batch
     for row in range(batch):
-        source = (row + offset) % batch if row < swapped else row
+        source = (row + requests.offset) % batch if row < swapped else row
         torch.testing.assert_close(requested["attribute"][row], signals["attribute"][source])
         inside = hole[row, 0] > 0
         torch.testing.assert_close(
             requested["segmentation"][row][:, inside], signals["segmentation"][source][:, inside]
         )
         torch.testing.assert_close(requested["segmentation"][row][:, ~inside], signals["segmentation"][row][:, ~inside])
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.integers(2, 8), share=st.floats(0, 0.99), flips=st.integers(1, 8), seed=st.integers(0, 1000))
+def test_flipped_rows_ask_for_the_opposite_of_exactly_that_many_entries_and_each_condition_keeps_its_own_rows(
+    batch: int, share: float, flips: int, seed: int
+) -> None:
+    torch.manual_seed(seed)
+    swapped, real, hole = swapped_count(share, batch), signals_of(batch), centred_hole(batch)
+    given_input = {name: signal.roll(1, dims=0) for name, signal in real.items()}  # differs from the real reading
+    control = ControlConfig(
+        swap_share=share, vector_requests="flip", flipped_entries=flips, one_condition_per_sample=True
+    )
+    requests = draw_requests(embedders(), real, swapped, control)
+    asked, told = (requested_signals(embedders(), s, hole, requests) for s in (real, given_input))
+    rows = requests.rows
+    assert rows["attribute"].start == 0 and rows["attribute"].stop == rows["segmentation"].start
+    assert rows["segmentation"].stop == swapped
+    changed = asked["attribute"] != real["attribute"]
+    flipped = torch.zeros(batch, dtype=torch.bool)
+    flipped[rows["attribute"]] = True
+    assert (changed.sum(1) == torch.where(flipped, min(flips, 6), 0)).all()
+    opposite = (real["attribute"] < 0.5).float()
+    torch.testing.assert_close(asked["attribute"][changed], opposite[changed])
+    torch.testing.assert_close(told["attribute"][changed], opposite[changed])  # the generator is told the same
+    torch.testing.assert_close(told["attribute"][~changed], given_input["attribute"][~changed])
+    moved = (asked["segmentation"] != real["segmentation"]).flatten(1).any(1)
+    assert not moved[: rows["segmentation"].start].any() and not moved[swapped:].any()
 
 
 def test_the_consistency_term_is_smallest_for_the_fill_that_reads_as_requested() -> None:
@@ -56,7 +93,7 @@ def test_the_consistency_term_is_smallest_for_the_fill_that_reads_as_requested()
     assert consistency_loss(models, fill, read, hole) < consistency_loss(models, fill, other, hole)
 
 
-def controllable(tmp_path: Path, steps: int, **control: float) -> RunConfig:
+def controllable(tmp_path: Path, steps: int, **control: object) -> RunConfig:
     config = tiny_run(tmp_path, steps=steps, recalibration_batches=0).model_dump()
     config["model"]["control"] = control
     return RunConfig.model_validate(config)
@@ -103,8 +140,10 @@ def test_the_consistency_term_steers_a_generator_toward_the_requested_signal() -
     assert losses[-1] < 0.92 * losses[0], losses
 
 
-def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path) -> None:
-    record = Trainer(controllable(tmp_path / "run", 2, swap_share=0.5, consistency_weight=1.0)).fit(progress=False)
+@pytest.mark.parametrize("requests", [{}, {"vector_requests": "flip", "one_condition_per_sample": True}])
+def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requests: dict) -> None:
+    run = controllable(tmp_path / "run", 2, swap_share=0.5, consistency_weight=1.0, **requests)
+    record = Trainer(run).fit(progress=False)
     assert record["step"] == 2 and record["consistency"] > 0
 
 

@@ -13,7 +13,9 @@ plain GL-style inpainter), ``a{λa}_s{λs}`` for any weights, and ``{generator}`
 ``{generator}_full`` for any registered generator without or with both conditions (``table1``:
 the Table I peers and the fast backbone plain, and the fast backbone boosted), and
 ``controllable``: ``full`` trained with the controllable recipe (half of each batch told
-another face's signals, a consistency term of weight 1, FiLM / SPADE conditioning), and
+another face's signals, a consistency term of weight 1, FiLM / SPADE conditioning),
+``controllable_flip``: the same with single requests (two attribute entries flipped per
+perturbed face, attributes and parts perturbed on separate faces), and
 ``full_shared``: ``full`` with one shared-trunk discriminator instead of three. A
 finished variant is skipped; an interrupted one resumes from its last checkpoint.
 """
@@ -59,14 +61,16 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
         config.model.conditions = []
     elif name == "full_shared":  # the full model judged by one shared-trunk discriminator (speed, issue 16)
         config.model.discriminator.name = "shared_trunk"
-    elif name == "controllable":
-        config.model.control = ControlConfig(swap_share=0.5, consistency_weight=1.0)
+    elif name in ("controllable", "controllable_flip"):
+        single_requests = {"vector_requests": "flip", "flipped_entries": 2, "one_condition_per_sample": True}
+        requests = single_requests if name == "controllable_flip" else {}
+        config.model.control = ControlConfig(swap_share=0.5, consistency_weight=1.0, **requests)
         config.model.generator.options.update(vector_conditioning="film", map_conditioning="spade")
     elif name != "full":
         match = re.fullmatch(r"a([0-9.]+)_s([0-9.]+)", name)
         if match is None:
             raise SystemExit(
-                f"--variants: expected full, none, full_shared, controllable, a<λa>_s<λs>, <generator>[_full], "
+                f"--variants: expected full, none, full_shared, controllable[_flip], a<λa>_s<λs>, <generator>[_full], "
                 f"table1 or table2, received {name!r}"
             )
         weights = {"attribute": float(match[1]), "segmentation": float(match[2])}

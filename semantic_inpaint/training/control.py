@@ -1,26 +1,39 @@
 """The controllable recipe: teach the generator to follow signals it is *given*, not only the
 ones the embedders read from the masked image.
 
-The first ``swapped`` samples of each batch are told another sample's signals (a vector
-whole, a map inside the hole only, since the known pixels fix the rest); the discriminators
-judge their fills against those requested signals and the reconstruction term skips them
-(their original is not what was asked for). A consistency term pulls what the frozen
-embedders read from every fill toward what was requested. Which samples are swapped is a
-fixed slice of a batch whose order is already random, so the step needs no host-device sync.
+The first ``swapped`` samples of each batch are asked for something other than their own
+signals; the discriminators judge their fills against those requested signals and the
+reconstruction term skips them (their original is not what was asked for). A consistency term
+pulls what the frozen embedders read from every fill toward what was requested.
+
+What a perturbed sample is asked for:
+
+- a map: another sample's map, inside the hole only (the known pixels fix the rest);
+- a vector, ``vector_requests="swap"``: another sample's whole vector;
+- a vector, ``vector_requests="flip"``: its own vector with ``flipped_entries`` entries,
+  drawn uniformly, set to the opposite of what the real image reads (``0`` or ``1``), the
+  request a user makes ("make this face smile"), rare entries asked as often as common ones.
+
+With ``one_condition_per_sample`` each condition perturbs its own share of those rows (the
+others keep their own signal), so two requests never contradict each other on one sample.
+Which samples are perturbed is a fixed slice of a batch whose order is already random, and the
+entries are drawn on the signal's device, so the step needs no host-device sync.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from semantic_inpaint.config import ControlConfig
 from semantic_inpaint.core import SemanticEmbedder
 
 
 def swapped_count(share: float, batch: int) -> int:
-    """How many samples of a batch of ``batch`` are told another sample's signals (at least one
+    """How many samples of a batch of ``batch`` are asked for other signals (at least one
     keeps its own, so the reconstruction term always has a sample).
 
     Examples:
@@ -30,26 +43,83 @@ def swapped_count(share: float, batch: int) -> int:
     return min(round(share * batch), batch - 1)
 
 
+@dataclass(frozen=True)
+class Requests:
+    """One batch's requests: per condition the rows it perturbs, the cyclic offset a swap reads
+    its rows from, and per flipped vector condition the ``(rows, N)`` bool entries flipped and
+    their ``(rows, N)`` requested values in ``{0, 1}``."""
+
+    rows: dict[str, slice]
+    offset: int
+    flipped: dict[str, Tensor]
+    flip_values: dict[str, Tensor]
+
+
+def condition_rows(names: list[str], swapped: int, one_per_sample: bool) -> dict[str, slice]:
+    """The rows each condition perturbs: all of ``0..swapped`` or, one condition per sample,
+    consecutive shares of them in the order of ``names``.
+
+    Examples:
+        >>> condition_rows(["attribute", "segmentation"], 8, True)
+        {'attribute': slice(0, 4, None), 'segmentation': slice(4, 8, None)}
+        >>> condition_rows(["attribute"], 8, False)
+        {'attribute': slice(0, 8, None)}
+    """
+    if not one_per_sample:
+        return {name: slice(0, swapped) for name in names}
+    bounds = [index * swapped // len(names) for index in range(len(names) + 1)]
+    return {name: slice(bounds[index], bounds[index + 1]) for index, name in enumerate(names)}
+
+
+def draw_requests(
+    embedders: Mapping[str, SemanticEmbedder],
+    signals_real: Mapping[str, Tensor],
+    swapped: int,
+    control: ControlConfig,
+) -> Requests:
+    """Draw what the first ``swapped`` rows are asked for (see the module docstring).
+
+    ``signals_real``: each condition's signal of the real images, ``(B, ...)``; a flipped entry
+    asks for the opposite of the real image's reading of it.
+    """
+    batch = next(iter(signals_real.values())).shape[0]
+    rows = condition_rows(list(signals_real), swapped, control.one_condition_per_sample)
+    offset = int(torch.randint(1, batch, ()))  # a CPU draw: no device sync (batch >= 2 when any row is swapped)
+    flipped, flip_values = {}, {}
+    for name, signal in signals_real.items():
+        if embedders[name].kind != "vector" or control.vector_requests != "flip":
+            continue
+        real = signal[rows[name]]
+        count = min(control.flipped_entries, real.shape[1])
+        chosen = torch.rand(real.shape, device=real.device).argsort(dim=1)[:, :count]
+        flipped[name] = torch.zeros_like(real, dtype=torch.bool).scatter_(1, chosen, True)
+        flip_values[name] = (real < 0.5).to(real.dtype)
+    return Requests(rows, offset, flipped, flip_values)
+
+
 def requested_signals(
     embedders: Mapping[str, SemanticEmbedder],
     signals: Mapping[str, Tensor],
     hole: Tensor,
-    swapped: int,
-    offset: int,
+    requests: Requests,
 ) -> dict[str, Tensor]:
-    """``signals`` with the first ``swapped`` rows replaced by the rows ``offset`` places on (a
-    cyclic shift, so never a sample's own for ``0 < offset < B``); a map only inside ``hole``.
+    """``signals`` with each condition's perturbed rows replaced by what :func:`draw_requests`
+    drew for them: flipped entries, or the rows ``offset`` places on (a cyclic shift, so never
+    a sample's own), a map only inside ``hole``.
 
     Shape: each signal ``(B, ...)``; ``hole`` ``(B, 1, H, W)`` in ``{0, 1}``.
     """
-    if swapped == 0:
-        return dict(signals)
     requested = {}
     for name, signal in signals.items():
-        other = signal.roll(-offset, dims=0)[:swapped]
-        if embedders[name].kind == "map":
-            other = torch.where(hole[:swapped] > 0, other, signal[:swapped])
-        requested[name] = torch.cat([other, signal[swapped:]])
+        rows = requests.rows[name]
+        own = signal[rows]
+        if name in requests.flipped:
+            asked = torch.where(requests.flipped[name], requests.flip_values[name], own)
+        else:
+            asked = signal.roll(-requests.offset, dims=0)[rows]
+            if embedders[name].kind == "map":
+                asked = torch.where(hole[rows] > 0, asked, own)
+        requested[name] = torch.cat([signal[: rows.start], asked, signal[rows.stop :]])
     return requested
 
 

@@ -46,7 +46,7 @@ from semantic_inpaint.losses import inpainting_loss, weighted_sum
 from semantic_inpaint.model import BoostedGAN, Condition
 from semantic_inpaint.models import SharedTrunkDiscriminator
 from semantic_inpaint.registry import ComponentKind, Registry, get_registry
-from semantic_inpaint.training.control import consistency_loss, requested_signals, swapped_count
+from semantic_inpaint.training.control import consistency_loss, draw_requests, requested_signals, swapped_count
 from semantic_inpaint.training.distributed import setup_distributed
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
 from semantic_inpaint.training.run_lock import RunFolderLock
@@ -456,9 +456,9 @@ class Trainer:
             signals_input, signals_real, signals_wrong = self._signals(image, mask)
             signals_asked = signals_real  # what each fill is judged against
             if swapped:
-                offset = int(torch.randint(1, image.shape[0], ()))  # a CPU draw: no device sync
-                signals_input = requested_signals(embedders, signals_input, mask, swapped, offset)
-                signals_asked = requested_signals(embedders, signals_real, mask, swapped, offset)
+                requests = draw_requests(embedders, signals_real, swapped, control)
+                signals_input = requested_signals(embedders, signals_input, mask, requests)
+                signals_asked = requested_signals(embedders, signals_real, mask, requests)
         r1_gamma = self.config.model.r1_gamma
         real = image.detach().requires_grad_(True) if r1_gamma > 0 else image
         with autocast(self.device, amp):
@@ -487,7 +487,7 @@ class Trainer:
 
         self._set_discriminators_trainable(False)  # the G step only needs gradients for G
         with autocast(self.device, amp):
-            # swapped samples were asked for another face's signals: their original is no target
+            # perturbed samples were asked for other signals: their original is no target
             reconstruction = model.reconstruction(prediction[swapped:].float(), image[swapped:], mask[swapped:])
             realness, matching_fake = self._judge(
                 fake, {name: signals_asked[name] for name in self.weighted}, training=False
