@@ -18,7 +18,7 @@ from semantic_inpaint.config import load_config
 from semantic_inpaint.registry import HOOKS, get_registry
 
 if TYPE_CHECKING:
-    from semantic_inpaint.inference import Inpainter
+    from semantic_inpaint.inference import Blend, Inpainter
 
 
 def command_plugins(_: argparse.Namespace) -> None:
@@ -70,13 +70,13 @@ def command_pretrain(args: argparse.Namespace) -> None:
     print(f"done: loss {record['loss']:.4f}, weights {config.output}")
 
 
-def load_inpainter(args: argparse.Namespace, device: str, compile: bool = False) -> Inpainter:
+def load_inpainter(args: argparse.Namespace, device: str, compile: bool = False, blend: Blend = "poisson") -> Inpainter:
     """The model that ``--model NAME`` or ``--checkpoint PATH`` names."""
     from semantic_inpaint.inference import Inpainter
 
     if args.model is not None:
-        return Inpainter.from_pretrained(args.model, device=device, compile=compile)
-    return Inpainter.from_checkpoint(args.checkpoint, device=device, compile=compile)
+        return Inpainter.from_pretrained(args.model, device=device, compile=compile, blend=blend)
+    return Inpainter.from_checkpoint(args.checkpoint, device=device, compile=compile, blend=blend)
 
 
 def attribute_requests(settings: list[str]) -> dict[str, float]:
@@ -96,7 +96,7 @@ def attribute_requests(settings: list[str]) -> dict[str, float]:
 def command_inpaint(args: argparse.Namespace) -> None:
     from semantic_inpaint.io import read_mask_image, read_rgb_image
 
-    inpainter = load_inpainter(args, args.device, compile=args.compile)
+    inpainter = load_inpainter(args, args.device, compile=args.compile, blend=args.blend)
     requests = {
         "attributes": attribute_requests(args.set) or None,
         "parts": Image.open(args.parts) if args.parts is not None else None,
@@ -265,6 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PX",
         help="with --strategy native: fill windows of at most PX x PX pixels one at a time (bounded memory)",
+    )
+    inpaint.add_argument(
+        "--blend",
+        choices=["poisson", "none"],
+        default="poisson",
+        help="poisson: the fill's colours meet the known pixels around the hole with no seam, its detail kept; "
+        "none: the generator's output as it is",
     )
     inpaint.add_argument("--grid", action="store_true", help="folders: write original | masked | filled strips")
     inpaint.add_argument(

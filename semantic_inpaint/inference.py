@@ -37,6 +37,7 @@ from semantic_inpaint.io import (
 )
 from semantic_inpaint.model import BoostedGAN, conditions_summary
 from semantic_inpaint.native_tiles import native_tiles, pad_to_multiple
+from semantic_inpaint.poisson_blend import poisson_blend
 from semantic_inpaint.registry import Registry
 from semantic_inpaint.training.runtime import resolve_device
 from semantic_inpaint.validation import check_image, check_mask, check_tensor
@@ -48,6 +49,8 @@ ValueRange = tuple[float, float]
 #: around each hole region (see :mod:`semantic_inpaint.hole_windows`), or ``native``: the photo's
 #: own pixels, whole or in tiles (see :mod:`semantic_inpaint.native_tiles`)
 Strategy = Literal["resize", "crop", "native", "face"]
+#: how the fill meets the known pixels: Poisson-blended (see :mod:`semantic_inpaint.poisson_blend`) or as generated
+Blend = Literal["poisson", "none"]
 #: windows filled in one batch by the ``crop`` strategy (bounds the memory of many holes)
 WINDOWS_PER_BATCH = 16
 
@@ -351,6 +354,10 @@ class Inpainter:
             size or resolution compiles for tens of seconds, later calls run faster (about
             1.8x at batch 32 on a CPU, ``benchmarks/inference_speed.py``). Worth it for many
             calls of the same shape, not for one image.
+        blend: ``"poisson"`` (default): the fill is Poisson-blended into the known pixels
+            around the hole (:func:`~semantic_inpaint.poisson_blend.poisson_blend`: its detail
+            kept, a colour offset that would show as a seam removed); ``"none"``: the
+            generator's output as it is.
 
     Examples:
         >>> from importlib import resources
@@ -363,7 +370,12 @@ class Inpainter:
         ((128, 128), True)
     """
 
-    def __init__(self, model: BoostedGAN, device: torch.device | str = "cpu", *, compile: bool = False) -> None:
+    def __init__(
+        self, model: BoostedGAN, device: torch.device | str = "cpu", *, compile: bool = False, blend: Blend = "poisson"
+    ) -> None:
+        if blend not in get_args(Blend):
+            raise ValueError(f"blend: expected one of {list(get_args(Blend))}, received {blend!r}")
+        self.blend = blend
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.resolution = model.config.resolution
@@ -380,27 +392,39 @@ class Inpainter:
         return (
             f"Inpainter(resolution={self.resolution}, generator={config.generator.name!r} "
             f"({parameters / 1e6:.2f} M parameters), conditions=[{conditions_summary(config)}], "
-            f"device={str(self.device)!r})"
+            f"device={str(self.device)!r}, blend={self.blend!r})"
         )
 
     @classmethod
     def from_pretrained(
-        cls, name: str, device: str = "auto", registry: Registry | None = None, *, compile: bool = False
+        cls,
+        name: str,
+        device: str = "auto",
+        registry: Registry | None = None,
+        *,
+        compile: bool = False,
+        blend: Blend = "poisson",
     ) -> Inpainter:
         """A model shipped in the package, by name (``semantic-inpaint models`` lists them).
 
         Examples:
             >>> Inpainter.from_pretrained("celebahq64-full", device="cpu")  # doctest: +ELLIPSIS
-            Inpainter(resolution=64, generator='dilated' (...), conditions=[attribute=0.1, ...], device='cpu')
+            Inpainter(resolution=64, generator='dilated' (...), conditions=[attribute=0.1, ...], device='cpu', blend='poisson')
         """
         from semantic_inpaint.pretrained import pretrained_weights
 
         path = pretrained_weights(name, kind="inpainter")
-        return cls.from_checkpoint(path, device=device, registry=registry, compile=compile)
+        return cls.from_checkpoint(path, device=device, registry=registry, compile=compile, blend=blend)
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | Path, device: str = "auto", registry: Registry | None = None, *, compile: bool = False
+        cls,
+        path: str | Path,
+        device: str = "auto",
+        registry: Registry | None = None,
+        *,
+        compile: bool = False,
+        blend: Blend = "poisson",
     ) -> Inpainter:
         """Rebuild the model a checkpoint was trained as and load its weights.
 
@@ -424,7 +448,7 @@ class Inpainter:
                 f"checkpoint: {path} does not fit the model its config describes: "
                 f"missing {needed[:5]}, unexpected {unexpected[:5]}"
             )
-        return cls(model, resolve_device(device), compile=compile)
+        return cls(model, resolve_device(device), compile=compile, blend=blend)
 
     @torch.inference_mode()
     def inpaint_tensor(self, image: Tensor, mask: Tensor, requests: Requests | None = None) -> Tensor:
@@ -456,12 +480,15 @@ class Inpainter:
         return bounds
 
     def _prediction(self, image: Tensor, mask: Tensor, overrides: dict[str, Any] | None = None) -> Tensor:
-        """The generator's output for an image and hole already at the model's resolution."""
+        """The generator's output for an image and hole already at the model's resolution,
+        Poisson-blended into the image's known pixels unless ``blend="none"``."""
         image = image.to(self.device).clamp(-1, 1).contiguous(memory_format=torch.channels_last)
         mask = mask.to(self.device).contiguous(memory_format=torch.channels_last)
         if not overrides:
-            return self._predict(image, mask)
-        return self._predict(image, mask, overrides["signals"], overrides["where"])
+            prediction = self._predict(image, mask)
+        else:
+            prediction = self._predict(image, mask, overrides["signals"], overrides["where"])
+        return poisson_blend(prediction, image, mask) if self.blend == "poisson" else prediction
 
     def requests(
         self,
