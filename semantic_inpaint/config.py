@@ -310,6 +310,11 @@ class EvaluationConfig(StrictModel):
     judge_masks: list[str] | None = Field(
         None, description="the mask types (keys of masks) the judges score; default: all (judges are slow on a CPU)"
     )
+    blend: Literal["poisson", "none"] = Field(
+        "poisson",
+        description="how the trained models' fills meet the known pixels, as Inpainter's blend: Poisson-blended "
+        "(what users get by default) or the generator's output as it is",
+    )
     reference: str | None = Field(None, description="method whose paired differences to every other are reported")
     resamples: int = Field(2000, ge=100, le=100_000, description="bootstrap resamples of the images (95 % intervals)")
     batch_size: int = Field(50, ge=1, le=4096)

@@ -409,7 +409,7 @@ class Inpainter:
 
         Examples:
             >>> Inpainter.from_pretrained("celebahq64-full", device="cpu")  # doctest: +ELLIPSIS
-            Inpainter(resolution=64, generator='dilated' (...), conditions=[attribute=0.1, ...], device='cpu', blend='poisson')
+            Inpainter(resolution=64, generator='dilated' (...), conditions=[...], device='cpu', blend='poisson')
         """
         from semantic_inpaint.pretrained import pretrained_weights
 

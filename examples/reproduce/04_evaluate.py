@@ -96,7 +96,7 @@ def main() -> None:
     methods: dict[str, InpaintMethod] = {name: opencv_method(CLASSICAL[name]) for name in config.classical}
     checkpoints = trained_models(config)
     for name, path in checkpoints.items():
-        methods[name] = Inpainter.from_checkpoint(path, device=device).inpaint_tensor
+        methods[name] = Inpainter.from_checkpoint(path, device=device, blend=config.blend).inpaint_tensor
     attribute = load_embedder(config.attribute)[0].to(device) if config.attribute else None
     segmentation = load_embedder(config.segmentation)[0].to(device) if config.segmentation else None
     extractor, database = None, None
@@ -118,6 +118,7 @@ def main() -> None:
         "hardware": hardware(),
         "images": len(dataset),
         "retrieval_extractor": getattr(extractor, "name", None),
+        "blend": config.blend,
         "train_seconds": {name: last.get("elapsed_seconds") for name, last in last_records.items()},
         "train_devices": {name: last.get("device") for name, last in last_records.items()},
         "train_steps": {name: run.training.steps for name, run in runs.items()},

@@ -245,6 +245,13 @@ def control_section(results: Results) -> list[str]:
     return [text]
 
 
+#: how step 4 brought the trained models' fills into the known pixels (``blend`` in inpainting.json)
+BLENDS = {
+    "poisson": "Poisson-blended into the known pixels (`Inpainter`'s default)",
+    "none": "the generator's output as it is (`blend: none`, or evaluated before Poisson blending existed)",
+}
+
+
 def summary_section(results: Results) -> list[str]:
     """The headline comparisons of a scale, each with both numbers and their difference."""
     lines = []
@@ -256,6 +263,8 @@ def summary_section(results: Results) -> list[str]:
         report = results["segmentation"]["validation"]
         lines.append(f"segmentation embedder: mIoU {report['miou']:.3f}")
     if "inpainting" in results:
+        blend = results["inpainting"].get("blend", "none")
+        lines.append(f"trained models' fills: {BLENDS[blend]}")
         center = results["inpainting"]["masks"].get("center", {"scores": {}, "differences": {}})
         scores, differences = center["scores"], center["differences"]
         if "full" in scores and "telea" in scores:
@@ -285,8 +294,9 @@ def write_report(results_root: Path = RESULTS_ROOT, output: Path = OUTPUT) -> No
         "differences are real. Every GAN here is the moving average of its generator's weights, with "
         "BatchNorm statistics recomputed for those weights (see "
         "[Reproducing the paper](reproduce.md#eval-mode-and-batchnorm-statistics)), evaluated in eval mode "
-        "as `Inpainter` runs it; results of the earlier models, whose eval-mode fills carried a colour bias, "
-        "were withdrawn.\n",
+        "as `Inpainter` runs it, its fill Poisson-blended into the known pixels as `Inpainter` does by default "
+        "unless a scale's summary says otherwise; results of the earlier models, whose eval-mode fills carried a "
+        "colour bias, were withdrawn.\n",
     ]
     folders = [p for p in Path(results_root).iterdir() if p.is_dir()]
     for folder in sorted(folders, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]):

@@ -5,8 +5,9 @@
         --embedders examples/reproduce/results/small64
 
 For each run (``full`` and ``none`` by default; ``--variants full none controllable`` for the
-controllable model too) it writes
-``semantic_inpaint/assets/celebahq<resolution>-<run>.safetensors`` (generator, and embedders
+controllable model too; ``RUN=NAME`` ships a run under another name, e.g.
+``controllable_flip=controllable``) it writes
+``semantic_inpaint/assets/celebahq<resolution>-<name>.safetensors`` (generator, and embedders
 unless shared as below; float16 weights, float32 BatchNorm statistics), a model card ``celebahq<resolution>-<run>.md``
 and its entry in ``models.json``: how it was trained, read from its run folder, and how it
 scored on the held-out split, read from step 4's results, and with ``--control`` how well it
@@ -51,6 +52,10 @@ SUMMARIES = {
     "controllable": "an experimental recipe of the boosted GAN trained to obey the attributes and parts a user "
     "sets (half of each batch told another face's signals, a consistency term toward them, FiLM and SPADE "
     "conditioning): it follows painted parts, at a cost in fill accuracy and colour that its card gives",
+    "controllable_flip": "an experimental recipe of the boosted GAN trained to obey the attributes and parts a "
+    "user sets (a quarter of each batch asked for the opposite of two of its attributes, another quarter for "
+    "another face's parts in the hole, a consistency term toward the requests, FiLM and SPADE conditioning); "
+    "its card gives how often it obeys and what that costs",
 }
 PRETRAINING_SCRIPTS = {"attribute": "01_pretrain_attributes.py", "segmentation": "02_pretrain_segmentation.py"}
 CARD_METRICS = (
@@ -269,7 +274,9 @@ def embedder_card(description: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=Path, required=True, help="folder holding one training run per variant")
-    parser.add_argument("--variants", nargs="*", default=["full", "none"], help="run folders to ship")
+    parser.add_argument(
+        "--variants", nargs="*", default=["full", "none"], metavar="RUN[=NAME]", help="run folders to ship"
+    )
     parser.add_argument("--results", type=Path, help="step 4's inpainting.json, for the cards' held-out scores")
     parser.add_argument("--embedders", type=Path, help="results folder of steps 1 and 2: ship their embedders too")
     parser.add_argument("--control", type=Path, help="step 7's control.json, for the cards' control tables")
@@ -285,10 +292,11 @@ def main() -> None:
         (ASSETS / f"{name}.md").write_text(embedder_card(described_embedder), encoding="utf-8")
         described[name] = described_embedder
         print(f"shipped {described_embedder['source']} -> {ASSETS / name}.safetensors")
-    for variant in args.variants:
+    for entry in args.variants:
+        variant, _, shipped_as = entry.partition("=")
         run = args.runs / variant
         config = load_config(run / "config.yaml", RunConfig)
-        name = f"celebahq{config.model.resolution}-{variant}"
+        name = f"celebahq{config.model.resolution}-{shipped_as or variant}"
         checkpoint = run / "checkpoints" / "last.pt"
         shared = shipped_embedders(checkpoint, config, described)
         output = export_for_inference(checkpoint, ASSETS / f"{name}.safetensors", shared_embedders=shared)
