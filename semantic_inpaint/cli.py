@@ -152,7 +152,7 @@ def command_export(args: argparse.Namespace) -> None:
             raise ValueError("--model: a shipped model already is a safetensors file; export it --format onnx")
         path = export_for_inference(args.checkpoint, args.out, half=not args.float32)
     else:
-        path = export_portable(load_inpainter(args, "cpu").model, args.out, args.format)
+        path = export_portable(load_inpainter(args, "cpu").model, args.out, args.format, blend=args.blend)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -325,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--out", type=Path, required=True, help="the file to write")
     export.add_argument("--float32", action="store_true", help="safetensors: keep float32 weights (default: float16)")
+    export.add_argument(
+        "--blend",
+        choices=["poisson", "none"],
+        default="poisson",
+        help="onnx, torchscript: Poisson-blend the fill into the known pixels in the file, as inpaint does",
+    )
     export.set_defaults(run=command_export)
     return parser
 

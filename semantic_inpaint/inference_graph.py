@@ -16,11 +16,17 @@ from torch import Tensor, nn
 from semantic_inpaint.core import OverrideWhere, apply_overrides, composite
 from semantic_inpaint.folding import fold_batchnorm
 from semantic_inpaint.model import BoostedGAN, conditions_summary
+from semantic_inpaint.poisson_blend import blend_in_window
 
 
 class InpaintingGraph(nn.Module):
     """Embedders + generator + compositing of a model, with nothing of its training (no
     discriminators, no input checks): what an exported file runs.
+
+    ``blend_iterations`` > 0: the fill is Poisson-blended into the known pixels before
+    compositing, with that many conjugate-gradient steps over the whole image (a fixed count,
+    so that the graph can be exported; :class:`~semantic_inpaint.inference.Inpainter` blends
+    itself, inside the hole's box, until converged).
 
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``
@@ -37,8 +43,9 @@ class InpaintingGraph(nn.Module):
         True
     """
 
-    def __init__(self, model: BoostedGAN) -> None:
+    def __init__(self, model: BoostedGAN, blend_iterations: int = 0) -> None:
         super().__init__()
+        self.blend_iterations = blend_iterations
         self.generator = model.generator
         self.embedders = nn.ModuleDict({name: condition.embedder for name, condition in model.condition_items()})
         self.resolution = model.config.resolution
@@ -59,7 +66,10 @@ class InpaintingGraph(nn.Module):
         return self.generator.predict(masked, mask, conditions)
 
     def forward(self, image: Tensor, mask: Tensor) -> Tensor:
-        return composite(self.predict(image, mask), image, mask)
+        prediction = self.predict(image, mask)
+        if self.blend_iterations:
+            prediction = blend_in_window(prediction, image, mask, self.blend_iterations)
+        return composite(prediction, image, mask)
 
     @classmethod
     def fast_copy(cls, model: BoostedGAN, *, channels_last: bool = True) -> InpaintingGraph:

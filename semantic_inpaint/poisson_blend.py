@@ -62,17 +62,31 @@ def poisson_blend(
     top, bottom = max(int(rows[0]) - 1, 0), int(rows[-1]) + 2
     left, right = max(int(columns[0]) - 1, 0), int(columns[-1]) + 2
     box = (..., slice(top, bottom), slice(left, right))
-    inside = hole[box].to(torch.float32)
-    difference = (image[box] - fill[box]).to(torch.float32) * (1 - inside)
-    correction = _solve_in_hole(difference, inside, tolerance, max_iterations or 4 * max(bottom - top, right - left))
+    iterations = max_iterations or 4 * max(bottom - top, right - left)
     blended = fill.clone()
-    blended[box] = torch.where(inside > 0, (fill[box] + correction.to(fill.dtype)).clamp(-1, 1), fill[box])
+    blended[box] = blend_in_window(fill[box], image[box], hole[box], iterations, tolerance)
     return blended
 
 
-def _solve_in_hole(known: Tensor, inside: Tensor, tolerance: float, max_iterations: int) -> Tensor:
+def blend_in_window(
+    fill: Tensor, image: Tensor, hole: Tensor, iterations: int, tolerance: float | None = None
+) -> Tensor:
+    """:func:`poisson_blend` on a window as it is (no cropping to the hole): with
+    ``tolerance=None`` exactly ``iterations`` steps and no host-device sync, so that a traced or
+    exported graph (:class:`~semantic_inpaint.inference_graph.InpaintingGraph`) can hold it.
+
+    Shape: as :func:`poisson_blend`.
+    """
+    inside = hole.to(torch.float32)
+    difference = (image - fill).to(torch.float32) * (1 - inside)
+    correction = _solve_in_hole(difference, inside, tolerance, iterations)
+    return torch.where(inside > 0, (fill + correction.to(fill.dtype)).clamp(-1, 1), fill)
+
+
+def _solve_in_hole(known: Tensor, inside: Tensor, tolerance: float | None, iterations: int) -> Tensor:
     """``x`` on the hole's pixels with ``Δ(known + x) = 0`` there: conjugate gradients on
-    ``A x = b``, ``A x = −Δ(x·hole)·hole`` and ``b = Δ(known)·hole``, per image and channel."""
+    ``A x = b``, ``A x = −Δ(x·hole)·hole`` and ``b = Δ(known)·hole``, per image and channel;
+    at most ``iterations`` steps, fewer once every residual is under ``tolerance`` (if given)."""
 
     def operator(values: Tensor) -> Tensor:
         return -laplacian(values * inside) * inside
@@ -82,9 +96,9 @@ def _solve_in_hole(known: Tensor, inside: Tensor, tolerance: float, max_iteratio
     residual = target.clone()
     direction = residual.clone()
     squared = residual.square().sum(dim=(2, 3), keepdim=True)
-    stop = tolerance**2 * squared
-    for iteration in range(max_iterations):
-        if iteration % CHECK_EVERY == 0 and bool((squared <= stop).all()):
+    stop = None if tolerance is None else tolerance**2 * squared
+    for iteration in range(iterations):
+        if stop is not None and iteration % CHECK_EVERY == 0 and bool((squared <= stop).all()):
             break
         applied = operator(direction)
         step = squared / (direction * applied).sum(dim=(2, 3), keepdim=True).clamp_min(1e-30)

@@ -2,11 +2,14 @@
 
 The exported graph is what :meth:`BoostedGAN.inpaint` computes: the embedders read the
 masked image, the generator fills the hole, and the fill is composited into the known
-pixels. Inputs are ``image`` ``(B, 3, H, W)`` float32 in ``[-1, 1]`` and ``mask``
-``(B, 1, H, W)`` float32 in ``{0, 1}`` (1 = missing); the output ``inpainted`` is
-``(B, 3, H, W)`` in ``[-1, 1]``. The batch is dynamic; in the ONNX file the height and width
-are too (multiples of the generator's ``size_multiple``), but the model is trained at
-one resolution (:attr:`InpaintingGraph.resolution`) and fills best there.
+pixels; by default Poisson-blended into them first, as
+:class:`~semantic_inpaint.inference.Inpainter` does (:data:`BLEND_STEPS_PER_PIXEL` times the
+model's resolution conjugate-gradient steps over the whole image: converged at that
+resolution, a partial blend on much larger inputs). Inputs are ``image`` ``(B, 3, H, W)``
+float32 in ``[-1, 1]`` and ``mask`` ``(B, 1, H, W)`` float32 in ``{0, 1}`` (1 = missing); the
+output ``inpainted`` is ``(B, 3, H, W)`` in ``[-1, 1]``. The batch is dynamic; in the ONNX file
+the height and width are too (multiples of the generator's ``size_multiple``), but the model
+is trained at one resolution (:attr:`InpaintingGraph.resolution`) and fills best there.
 
 ONNX needs ``pip install "semantic-inpaint[export]"`` (onnx, onnxscript, onnxruntime).
 """
@@ -29,9 +32,13 @@ PortableFormat = Literal["onnx", "torchscript"]
 ONNX_OPSET = 18
 #: the largest side the ONNX file's dynamic height and width admit
 MAX_SIDE = 8192
+#: Poisson-blend steps in an exported graph per pixel of the model's resolution
+BLEND_STEPS_PER_PIXEL = 2
 
 
-def export_portable(model: BoostedGAN, output: str | Path, format: PortableFormat) -> Path:
+def export_portable(
+    model: BoostedGAN, output: str | Path, format: PortableFormat, blend: Literal["poisson", "none"] = "poisson"
+) -> Path:
     """Write ``model``'s inference graph to ``output`` as ONNX or TorchScript (float32, CPU).
 
     Args:
@@ -40,8 +47,13 @@ def export_portable(model: BoostedGAN, output: str | Path, format: PortableForma
         format: ``"onnx"`` (dynamic batch, height and width; metadata ``resolution``,
             ``size_multiple``, ``conditions``) or ``"torchscript"`` (dynamic batch, traced at
             the model's resolution; ``torch.jit.load`` runs it without this library).
+        blend: ``"poisson"``: the graph Poisson-blends the fill as ``Inpainter`` does;
+            ``"none"``: the generator's output as it is.
     """
-    graph = InpaintingGraph(model).to("cpu", torch.float32)
+    if blend not in ("poisson", "none"):
+        raise ValueError(f"blend: expected 'poisson' or 'none', received {blend!r}")
+    steps = BLEND_STEPS_PER_PIXEL * model.config.resolution if blend == "poisson" else 0
+    graph = InpaintingGraph(model, blend_iterations=steps).to("cpu", torch.float32)
     with atomic_path(output) as temporary, torch.no_grad():
         if format == "onnx":
             _write_onnx(graph, temporary)

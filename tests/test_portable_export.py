@@ -11,9 +11,11 @@ import pytest
 import torch
 
 from semantic_inpaint.config import ModelConfig
+from semantic_inpaint.core import composite
 from semantic_inpaint.inference_graph import InpaintingGraph
 from semantic_inpaint.model import BoostedGAN
-from semantic_inpaint.portable_export import export_portable
+from semantic_inpaint.poisson_blend import poisson_blend
+from semantic_inpaint.portable_export import BLEND_STEPS_PER_PIXEL, export_portable
 from tests.conftest import tiny_model
 
 #: fp32 parity asked of an exported file against eager PyTorch
@@ -30,6 +32,11 @@ def model() -> BoostedGAN:
     for _ in range(3):
         model.generate(torch.rand_like(image) * 2 - 1, mask)
     return model.eval()
+
+
+def blended_graph(model: BoostedGAN) -> InpaintingGraph:
+    """The eager graph an export holds by default: the fill Poisson-blended in a fixed number of steps."""
+    return InpaintingGraph(model, blend_iterations=BLEND_STEPS_PER_PIXEL * model.config.resolution)
 
 
 def inputs(batch: int, height: int, width: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -51,7 +58,7 @@ def test_the_onnx_file_matches_eager_pytorch_at_any_batch_and_size(model: Booste
         image, mask = inputs(batch, height, width)
         (exported,) = session.run(None, {"image": image.numpy(), "mask": mask.numpy()})
         with torch.no_grad():
-            eager = model.inpaint(image, mask).numpy()
+            eager = blended_graph(model)(image, mask).numpy()
         difference = np.abs(exported - eager).max()
         assert difference <= TOLERANCE, f"batch {batch}, {height}x{width}: max abs difference {difference:.2e}"
         known = mask.numpy().repeat(3, axis=1) == 0
@@ -71,8 +78,21 @@ def test_the_torchscript_file_runs_in_a_fresh_process_without_the_library(model:
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert finished.stdout.strip() == "False"
     with torch.no_grad():
-        eager = model.inpaint(image, mask)
+        eager = blended_graph(model)(image, mask)
     torch.testing.assert_close(torch.load(tmp_path / "output.pt"), eager, atol=TOLERANCE, rtol=0)
+
+
+def test_an_exported_file_blends_as_the_inpainter_does_or_not_at_all(model: BoostedGAN, tmp_path: Path) -> None:
+    image, mask = inputs(2, 32, 32, seed=2)
+    with torch.no_grad():
+        raw = model.generate(image, mask)
+        inpainter_blend = composite(poisson_blend(raw, image, mask), image, mask)  # converged, inside the hole's box
+        plain = InpaintingGraph(model)(image, mask)
+    blended = torch.jit.load(str(export_portable(model, tmp_path / "blended.pt", "torchscript")))(image, mask)
+    unblended = torch.jit.load(str(export_portable(model, tmp_path / "plain.pt", "torchscript", blend="none")))
+    torch.testing.assert_close(blended, inpainter_blend, atol=1e-3, rtol=0)
+    assert (blended - plain).abs().amax() > 1e-3  # the blend did something
+    torch.testing.assert_close(unblended(image, mask), plain, atol=TOLERANCE, rtol=0)
 
 
 def test_the_graph_is_the_models_inpaint(model: BoostedGAN) -> None:
