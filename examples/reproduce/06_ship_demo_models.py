@@ -100,6 +100,7 @@ def describe(run: Path, variant: str, name: str, results: dict | None, control: 
                 "split": results["config"],
                 "images": results["images"],
                 "mask": "centred square, half the side",
+                "blend": results.get("blend", "none"),
                 "scores": {metric: scores[metric] for metric in CARD_METRICS if metric in scores},
             }
     measured = (control or {}).get("models", {}).get(variant)
@@ -151,8 +152,13 @@ def card(description: dict) -> str:
         lines += [
             "## Held-out evaluation",
             "",
-            f"{held['images']} faces no part of the project trained on ({held['split']}), {held['mask']}; "
-            "mean and 95 % bootstrap interval over images (images in [-1, 1] for the colour bias).",
+            f"{held['images']} faces no part of the project trained on ({held['split']}), {held['mask']}, "
+            + (
+                "the fill Poisson-blended as `Inpainter` does by default"
+                if held["blend"] == "poisson"
+                else "the generator's fill as it is (no blend)"
+            )
+            + "; mean and 95 % bootstrap interval over images (images in [-1, 1] for the colour bias).",
             "",
             "| metric | mean | 95 % interval |",
             "|---|---|---|",
