@@ -33,7 +33,7 @@ ONNX_OPSET = 18
 #: the largest side the ONNX file's dynamic height and width admit
 MAX_SIDE = 8192
 #: Poisson-blend steps in an exported graph per pixel of the model's resolution
-BLEND_STEPS_PER_PIXEL = 2
+BLEND_STEPS_PER_PIXEL = 1
 
 
 def export_portable(
