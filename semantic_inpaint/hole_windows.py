@@ -15,6 +15,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from kornia.contrib import connected_components
+from torch import Tensor
+
+#: ``(top, bottom, left, right)``: rows ``top:bottom`` and columns ``left:right`` of an image
+Bounds = tuple[int, int, int, int]
+
 
 #: the coarse grid that regions are found on has at most this many cells along a side
 GRID_CELLS = 128
@@ -115,3 +120,17 @@ def _window(
     window_top = min(max(0, (top + bottom - side) // 2), height - side)
     window_left = min(max(0, (left + right - side) // 2), width - side)
     return HoleWindow(window_top, window_left, side, side, region, label, cell, labels)
+
+
+def hole_bounds(mask: Tensor) -> Bounds | None:
+    """The smallest box holding every hole pixel of a ``(B, 1, H, W)`` mask, or ``None`` if it has none.
+
+    Examples:
+        >>> mask = torch.zeros(2, 1, 8, 8)
+        >>> mask[0, 0, 2:4, 5:7] = 1; mask[1, 0, 3, 1] = 1
+        >>> hole_bounds(mask)
+        (2, 4, 1, 7)
+    """
+    rows = torch.nonzero(mask.amax(dim=(0, 1, 3)) > 0).flatten().tolist()
+    columns = torch.nonzero(mask.amax(dim=(0, 1, 2)) > 0).flatten().tolist()
+    return (rows[0], rows[-1] + 1, columns[0], columns[-1] + 1) if rows else None

@@ -25,7 +25,7 @@ from torch import Tensor
 from semantic_inpaint.config import SHIPPED_PREFIX, RunConfig
 from semantic_inpaint.core import KEEP_LABEL, OverrideWhere, composite
 from semantic_inpaint.face_alignment import FaceDetector, FaceWindow
-from semantic_inpaint.hole_windows import HoleWindow, hole_windows
+from semantic_inpaint.hole_windows import Bounds, HoleWindow, hole_bounds, hole_windows
 from semantic_inpaint.inference_graph import InpaintingGraph
 from semantic_inpaint.io import (
     atomic_path,
@@ -53,9 +53,6 @@ Strategy = Literal["resize", "crop", "native", "face"]
 Blend = Literal["poisson", "none"]
 #: windows filled in one batch by the ``crop`` strategy (bounds the memory of many holes)
 WINDOWS_PER_BATCH = 16
-
-#: ``(top, bottom, left, right)``: rows ``top:bottom`` and columns ``left:right`` of an image
-Bounds = tuple[int, int, int, int]
 
 #: format of a weights-only file for inference (generator + embedders or references to shipped ones, safetensors)
 INFERENCE_FORMAT = "semantic-inpaint/inference-v1"
@@ -307,20 +304,6 @@ def resize_labels(labels: Tensor, side: int) -> Tensor:
     if tuple(labels.shape[-2:]) == (side, side):
         return labels
     return F.interpolate(labels[:, None].float(), size=(side, side), mode="nearest-exact")[:, 0].long()
-
-
-def hole_bounds(mask: Tensor) -> Bounds | None:
-    """The smallest box holding every hole pixel of a ``(B, 1, H, W)`` mask, or ``None`` if it has none.
-
-    Examples:
-        >>> mask = torch.zeros(2, 1, 8, 8)
-        >>> mask[0, 0, 2:4, 5:7] = 1; mask[1, 0, 3, 1] = 1
-        >>> hole_bounds(mask)
-        (2, 4, 1, 7)
-    """
-    rows = torch.nonzero(mask.amax(dim=(0, 1, 3)) > 0).flatten().tolist()
-    columns = torch.nonzero(mask.amax(dim=(0, 1, 2)) > 0).flatten().tolist()
-    return (rows[0], rows[-1] + 1, columns[0], columns[-1] + 1) if rows else None
 
 
 def resize_window(image: Tensor, size: tuple[int, int], bounds: Bounds) -> Tensor:

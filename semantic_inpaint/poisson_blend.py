@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from semantic_inpaint.hole_windows import hole_bounds
+
 #: the five-point Laplacian; with replicated borders an image edge is a zero-flux boundary
 FIVE_POINT_LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 #: iterations between two convergence checks (each check is one host-device sync)
@@ -62,11 +64,10 @@ def poisson_blend(
         >>> bool(((blended - image) * hole).abs().amax() < 1e-4)
         True
     """
-    rows, columns = hole.amax(dim=(0, 1, 3)).nonzero(), hole.amax(dim=(0, 1, 2)).nonzero()
-    if rows.numel() == 0:
+    bounds = hole_bounds(hole)
+    if bounds is None:
         return fill
-    top, bottom = max(int(rows[0]) - 1, 0), int(rows[-1]) + 2
-    left, right = max(int(columns[0]) - 1, 0), int(columns[-1]) + 2
+    top, bottom, left, right = max(bounds[0] - 1, 0), bounds[1] + 1, max(bounds[2] - 1, 0), bounds[3] + 1
     box = (..., slice(top, bottom), slice(left, right))
     iterations = max_iterations or 4 * max(bottom - top, right - left)
     blended = fill.clone()
