@@ -226,3 +226,20 @@ def test_a_run_killed_with_sigkill_while_writing_checkpoints_resumes_bit_exactly
     expected, actual = straight.model.state_dict(), resumed.model.state_dict()
     for name in expected:
         assert torch.equal(actual[name], expected[name]), name
+
+
+def test_a_run_killed_before_last_pt_moved_on_resumes_from_its_newest_step_file(tmp_path: Path) -> None:
+    # a kill between writing step_000003.pt and pointing last.pt at it: the newer file is complete
+    straight = Trainer(tiny_run(tmp_path / "straight", steps=4, checkpoint_every=1))
+    straight.fit(progress=False)
+    Trainer(tiny_run(tmp_path / "killed", steps=3, checkpoint_every=1)).fit(progress=False)
+    checkpoints = tmp_path / "killed" / "checkpoints"
+    (checkpoints / "last.pt").unlink()
+    os.link(checkpoints / "step_000002.pt", checkpoints / "last.pt")
+
+    resumed = Trainer(tiny_run(tmp_path / "killed", steps=4, checkpoint_every=1), resume=True)
+    assert resumed.step == 3
+    resumed.fit(progress=False)
+    expected, actual = straight.model.state_dict(), resumed.model.state_dict()
+    for name in expected:
+        assert torch.equal(actual[name], expected[name]), name

@@ -141,14 +141,31 @@ RESUMABLE_CHANGES = tuple(
 )  # fmt: skip
 
 
+def step_checkpoints(checkpoint_dir: Path) -> list[Path]:
+    """The ``step_NNNNNN.pt`` files of a run, oldest first (by step number: names outgrow their padding)."""
+    return sorted(checkpoint_dir.glob("step_*.pt"), key=lambda path: int(path.stem.removeprefix("step_")))
+
+
+def newest_checkpoint(checkpoint_dir: Path) -> Path:
+    """The checkpoint a resume continues from: the ``step_NNNNNN.pt`` of the highest step, or
+    ``last.pt`` where no step file is left.
+
+    Each file is written atomically, but ``last.pt`` is pointed at a new step file only after
+    that file is complete: a run killed in between has a newer step file than ``last.pt``.
+    """
+    by_step = step_checkpoints(checkpoint_dir)
+    return by_step[-1] if by_step else checkpoint_dir / "last.pt"
+
+
 class Trainer:
     """Trains a :class:`~semantic_inpaint.model.BoostedGAN` as its config says.
 
     Args:
         config: the run.
         registry: where components are looked up (default: the process-wide registry).
-        resume: continue from ``output_dir/checkpoints/last.pt``; without it, an output
-            folder that already holds checkpoints is an error (nothing is overwritten).
+        resume: continue from the newest checkpoint in ``output_dir/checkpoints`` (see
+            :func:`newest_checkpoint`); without it, an output folder that already holds
+            checkpoints is an error (nothing is overwritten).
 
     Examples:
         >>> import tempfile
@@ -233,7 +250,7 @@ class Trainer:
             self.lock.acquire()  # before anything in the folder is read or written; released by fit
         if resume:
             try:
-                self.load(last)
+                self.load(newest_checkpoint(self.checkpoint_dir))
             except BaseException:
                 self.lock.release()  # a refused checkpoint leaves the folder free
                 raise
@@ -307,8 +324,7 @@ class Trainer:
         with atomic_path(self.checkpoint_dir / "last.pt") as temporary:
             temporary.unlink()
             os.link(path, temporary)
-        by_step = sorted(self.checkpoint_dir.glob("step_*.pt"), key=lambda p: int(p.stem.removeprefix("step_")))
-        for old in by_step[: -self.settings.keep_checkpoints]:  # by step number: names outgrow their padding
+        for old in step_checkpoints(self.checkpoint_dir)[: -self.settings.keep_checkpoints]:
             old.unlink()
         self.dist.barrier()
         return path
