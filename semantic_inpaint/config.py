@@ -128,6 +128,14 @@ class ControlConfig(StrictModel):
         "('flip': single requests, rare entries as often as common ones)",
     )
     flipped_entries: int = Field(1, ge=1, le=1000, description="entries flipped per perturbed vector ('flip')")
+    changed_entry_weight: float = Field(
+        1.0,
+        ge=1,
+        le=1000,
+        description="in the consistency term, each vector entry or hole pixel that a request changed (its requested "
+        "value differs from the real image's reading) counts this many times an unchanged one; 1: a plain mean, under "
+        "which one requested attribute of 40 weighs a fortieth of its vector",
+    )
     one_condition_per_sample: bool = Field(
         False,
         description="each condition perturbs its own share of the perturbed samples (the others keep their own "

@@ -197,23 +197,28 @@ class SemanticEmbedder(nn.Module, ABC):
         chosen = painted[:, None] if where == "everywhere" else painted[:, None] & (hole > 0)
         return torch.where(chosen, one_hot, signal)
 
-    def consistency(self, read: Tensor, requested: Tensor, hole: Tensor) -> Tensor:
+    def consistency(self, read: Tensor, requested: Tensor, hole: Tensor, weight: Tensor | None = None) -> Tensor:
         """How far the signal read from a fill is from the one that was requested (a scalar).
 
-        The default: binary cross-entropy for a vector of values in ``[0, 1]``; for a map of
-        class probabilities, the cross-entropy of the read map against the requested one,
-        averaged over the hole's pixels. A plugin whose signal is neither overrides it.
+        The default: binary cross-entropy for a vector of values in ``[0, 1]``, averaged over
+        the entries; for a map of class probabilities, the cross-entropy of the read map against
+        the requested one, averaged over the hole's pixels. A plugin whose signal is neither
+        overrides it (``weight`` is only passed when a recipe weighs entries, see
+        :attr:`~semantic_inpaint.config.ControlConfig.changed_entry_weight`).
 
         Args:
             read: this embedder's signal of the fill, ``(B, N)`` or ``(B, C, H, W)``.
             requested: the signal the generator was asked for, the same shape.
             hole: ``(B, 1, H, W)`` in ``{0, 1}``.
+            weight: how much each entry ``(B, N)`` or pixel ``(B, 1, H, W)`` counts, ``>= 0``;
+                ``None``: all alike.
         """
         read, requested = read.float(), requested.float()
         if self.kind == "vector":
-            return F.binary_cross_entropy(read.clamp(1e-6, 1 - 1e-6), requested)
+            return F.binary_cross_entropy(read.clamp(1e-6, 1 - 1e-6), requested, weight=weight)
         cross_entropy = -(requested * read.clamp_min(1e-6).log()).sum(dim=1, keepdim=True)
-        return (cross_entropy * hole).sum() / hole.sum().clamp_min(1)
+        counted = hole if weight is None else hole * weight
+        return (cross_entropy * counted).sum() / hole.sum().clamp_min(1)
 
     def mismatched(self, signal: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """A *wrong* signal for each sample, for the matching-aware negatives.

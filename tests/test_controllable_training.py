@@ -90,7 +90,27 @@ def test_the_consistency_term_is_smallest_for_the_fill_that_reads_as_requested()
     hole = torch.ones(2, 1, 32, 32)
     read = {name: e(fill).detach() for name, e in models.items()}
     other = {name: signal.flip(0) for name, signal in read.items()}
-    assert consistency_loss(models, fill, read, hole) < consistency_loss(models, fill, other, hole)
+    assert consistency_loss(models, fill, read, read, hole) < consistency_loss(models, fill, other, read, hole)
+
+
+@pytest.mark.parametrize("weight", [1.0, 4.0, 25.0])
+def test_entries_a_request_changed_count_changed_entry_weight_times_the_others(weight: float) -> None:
+    torch.manual_seed(0)
+    models = {name: e.eval() for name, e in embedders().items()}
+    fill, hole = torch.rand(2, 3, 32, 32) * 2 - 1, torch.ones(2, 1, 32, 32)
+    with torch.no_grad():
+        real = {name: e(fill) for name, e in models.items()}
+    asked = {name: signal.clone() for name, signal in real.items()}
+    asked["attribute"][0, 2] = float(real["attribute"][0, 2] < 0.5)  # one requested attribute
+    other_class = int(real["segmentation"][1, :, 5, 7].argmin())
+    asked["segmentation"][1, :, 5, 7] = torch.nn.functional.one_hot(torch.tensor(other_class), 10).float()
+    with torch.no_grad():
+        plain = consistency_loss(models, fill, asked, real, hole)
+        weighted = consistency_loss(models, fill, asked, real, hole, changed_entry_weight=weight)
+    read_attribute = real["attribute"][0, 2].clamp(1e-6, 1 - 1e-6)
+    attribute_term = -torch.log(read_attribute if asked["attribute"][0, 2] else 1 - read_attribute) / 12
+    pixel_term = -real["segmentation"][1, other_class, 5, 7].clamp_min(1e-6).log() / hole.sum()
+    torch.testing.assert_close(weighted - plain, (weight - 1) * (attribute_term + pixel_term))
 
 
 def controllable(tmp_path: Path, steps: int, **control: object) -> RunConfig:
@@ -132,7 +152,7 @@ def test_the_consistency_term_steers_a_generator_toward_the_requested_signal() -
     losses = []
     for _ in range(30):
         fill = image * (1 - hole) + generator(image, hole, {}) * hole
-        loss = consistency_loss(models, fill, asked, hole)
+        loss = consistency_loss(models, fill, asked, asked, hole)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -140,7 +160,9 @@ def test_the_consistency_term_steers_a_generator_toward_the_requested_signal() -
     assert losses[-1] < 0.92 * losses[0], losses
 
 
-@pytest.mark.parametrize("requests", [{}, {"vector_requests": "flip", "one_condition_per_sample": True}])
+@pytest.mark.parametrize(
+    "requests", [{}, {"vector_requests": "flip", "one_condition_per_sample": True}, {"changed_entry_weight": 10.0}]
+)
 def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requests: dict) -> None:
     run = controllable(tmp_path / "run", 2, swap_share=0.5, consistency_weight=1.0, **requests)
     record = Trainer(run).fit(progress=False)

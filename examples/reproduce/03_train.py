@@ -15,7 +15,9 @@ the Table I peers and the fast backbone plain, and the fast backbone boosted), a
 ``controllable``: ``full`` trained with the controllable recipe (half of each batch told
 another face's signals, a consistency term of weight 1, FiLM / SPADE conditioning),
 ``controllable_flip``: the same with single requests (two attribute entries flipped per
-perturbed face, attributes and parts perturbed on separate faces), and
+perturbed face, attributes and parts perturbed on separate faces),
+``controllable_weighted``: ``controllable`` with each attribute entry and part pixel that a
+request changed counting ten times the others in the consistency term, and
 ``full_shared``: ``full`` with one shared-trunk discriminator instead of three. A
 finished variant is skipped; an interrupted one resumes from its last checkpoint.
 """
@@ -43,6 +45,13 @@ TABLE_II = [
 #: backbone boosted with both conditions (the paper's own boosted model is ``full``)
 TABLE_I = ["context_encoder", "global_local", "partial_conv", "gated", "unet", "unet_full"]
 GROUPS = {"table1": TABLE_I, "table2": TABLE_II}
+#: the controllable recipes: half of each batch asked for other signals, a consistency term of
+#: weight 1, and how the requests are drawn and weighed
+CONTROLLABLE = {
+    "controllable": {},
+    "controllable_flip": {"vector_requests": "flip", "flipped_entries": 2, "one_condition_per_sample": True},
+    "controllable_weighted": {"changed_entry_weight": 10.0},
+}
 
 
 def variant_config(base: RunConfig, name: str) -> RunConfig:
@@ -61,17 +70,15 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
         config.model.conditions = []
     elif name == "full_shared":  # the full model judged by one shared-trunk discriminator (speed, issue 16)
         config.model.discriminator.name = "shared_trunk"
-    elif name in ("controllable", "controllable_flip"):
-        single_requests = {"vector_requests": "flip", "flipped_entries": 2, "one_condition_per_sample": True}
-        requests = single_requests if name == "controllable_flip" else {}
-        config.model.control = ControlConfig(swap_share=0.5, consistency_weight=1.0, **requests)
+    elif name in CONTROLLABLE:
+        config.model.control = ControlConfig(swap_share=0.5, consistency_weight=1.0, **CONTROLLABLE[name])
         config.model.generator.options.update(vector_conditioning="film", map_conditioning="spade")
     elif name != "full":
         match = re.fullmatch(r"a([0-9.]+)_s([0-9.]+)", name)
         if match is None:
             raise SystemExit(
-                f"--variants: expected full, none, full_shared, controllable[_flip], a<λa>_s<λs>, <generator>[_full], "
-                f"table1 or table2, received {name!r}"
+                f"--variants: expected full, none, full_shared, {', '.join(CONTROLLABLE)}, a<λa>_s<λs>, "
+                f"<generator>[_full], table1 or table2, received {name!r}"
             )
         weights = {"attribute": float(match[1]), "segmentation": float(match[2])}
         for condition in config.model.conditions:

@@ -4,7 +4,9 @@ ones the embedders read from the masked image.
 The first ``swapped`` samples of each batch are asked for something other than their own
 signals; the discriminators judge their fills against those requested signals and the
 reconstruction term skips them (their original is not what was asked for). A consistency term
-pulls what the frozen embedders read from every fill toward what was requested.
+pulls what the frozen embedders read from every fill toward what was requested; with
+``changed_entry_weight`` the entries a request changed weigh more than those it kept, so one
+requested attribute is not drowned by the 39 others.
 
 What a perturbed sample is asked for:
 
@@ -123,10 +125,39 @@ def requested_signals(
     return requested
 
 
+def changed_entries(kind: str, requested: Tensor, real: Tensor) -> Tensor:
+    """Where a request differs from the real image's reading, as ``0``/``1`` of the signal's dtype:
+    per entry ``(B, N)`` for a vector (read at 0.5), per pixel ``(B, 1, H, W)`` for a map (the
+    most likely class).
+
+    Examples:
+        >>> changed_entries("vector", torch.tensor([[0.9, 0.2, 0.7]]), torch.tensor([[0.1, 0.3, 0.6]]))
+        tensor([[1., 0., 0.]])
+    """
+    if kind == "vector":
+        return ((requested > 0.5) != (real > 0.5)).to(requested.dtype)
+    return (requested.argmax(dim=1, keepdim=True) != real.argmax(dim=1, keepdim=True)).to(requested.dtype)
+
+
 def consistency_loss(
-    embedders: Mapping[str, SemanticEmbedder], fill: Tensor, requested: Mapping[str, Tensor], hole: Tensor
+    embedders: Mapping[str, SemanticEmbedder],
+    fill: Tensor,
+    requested: Mapping[str, Tensor],
+    real: Mapping[str, Tensor],
+    hole: Tensor,
+    changed_entry_weight: float = 1.0,
 ) -> Tensor:
     """Sum over the conditions of each embedder's :meth:`~SemanticEmbedder.consistency` between
-    its reading of ``fill`` ``(B, 3, H, W)`` and the requested signal (gradients reach the fill)."""
-    terms = [embedders[name].consistency(embedders[name](fill), target, hole) for name, target in requested.items()]
+    its reading of ``fill`` ``(B, 3, H, W)`` and the requested signal (gradients reach the fill).
+
+    With ``changed_entry_weight`` > 1, the entries (pixels of a map) where the request differs
+    from ``real``, the real images' signals, count that many times the others; at 1 no weight
+    is passed, so a plugin's ``consistency`` without one still serves.
+    """
+    terms = []
+    for name, target in requested.items():
+        embedder, weight = embedders[name], {}
+        if changed_entry_weight != 1:
+            weight["weight"] = 1 + (changed_entry_weight - 1) * changed_entries(embedder.kind, target, real[name])
+        terms.append(embedder.consistency(embedder(fill), target, hole, **weight))
     return torch.stack(terms).sum() if terms else fill.new_zeros(())

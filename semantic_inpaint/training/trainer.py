@@ -516,7 +516,9 @@ class Trainer:
             g_terms = [(condition.weight, loss.generator_loss(matching_fake[name])) for name, condition in weighted]
             loss_g = inpainting_loss(reconstruction, g_unconditioned, g_terms, self.config.model.beta)
             if control.consistency_weight:
-                consistency = consistency_loss(embedders, fake, signals_asked, mask)
+                consistency = consistency_loss(
+                    embedders, fake, signals_asked, signals_real, mask, control.changed_entry_weight
+                )
                 loss_g = loss_g + control.consistency_weight * consistency
             if self.config.model.feature_matching:
                 matching = feature_matching_loss(self.discriminator, image, fake)
