@@ -136,6 +136,15 @@ class ControlConfig(StrictModel):
         "value differs from the real image's reading) counts this many times an unchanged one; 1: a plain mean, under "
         "which one requested attribute of 40 weighs a fortieth of its vector",
     )
+    low_pass_weight: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="weight of a pixel term on the perturbed samples that asks only for the original's colour: "
+        "an L2 between the `low_pass_window`-pixel square means of fill and original inside the hole (0: perturbed "
+        "samples have no pixel term)",
+    )
+    low_pass_window: int = Field(8, ge=2, le=256, description="side in pixels of the squares of `low_pass_weight`")
     one_condition_per_sample: bool = Field(
         False,
         description="each condition perturbs its own share of the perturbed samples (the others keep their own "

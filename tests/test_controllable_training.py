@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 from semantic_inpaint.config import ControlConfig, RunConfig
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
-from semantic_inpaint.training.control import consistency_loss, draw_requests, requested_signals, swapped_count
+from semantic_inpaint.training.control import (
+    consistency_loss,
+    draw_requests,
+    low_pass_hole_l2,
+    requested_signals,
+    swapped_count,
+)
 from tests.conftest import tiny_run
 
 
@@ -113,6 +119,31 @@ def test_entries_a_request_changed_count_changed_entry_weight_times_the_others(w
     torch.testing.assert_close(weighted - plain, (weight - 1) * (attribute_term + pixel_term))
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    window=st.sampled_from([2, 4, 8]),
+    offset=st.floats(-1, 1),
+    corner=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+    seed=st.integers(0, 1000),
+)
+def test_the_low_pass_term_sees_a_colour_shift_in_the_hole_and_not_detail_that_keeps_the_square_means(
+    window: int, offset: float, corner: tuple[int, int], seed: int
+) -> None:
+    torch.manual_seed(seed)
+    target = torch.rand(2, 3, 32, 32) * 2 - 1
+    hole = torch.zeros(2, 1, 32, 32)
+    top, left = corner[0] * 8, corner[1] * 8
+    hole[..., top : top + 16, left : left + 16] = 1
+    detail = torch.randn(2, 3, 32, 32)  # zero mean in every window: shape, not colour
+    squares = torch.nn.functional.avg_pool2d(detail, window)
+    detail = detail - torch.nn.functional.interpolate(squares, scale_factor=window, mode="nearest")
+    assert float(low_pass_hole_l2(target + detail, target, hole, window)) < 1e-10
+    shifted = float(low_pass_hole_l2(target + offset * hole, target, hole, window))
+    assert abs(shifted - offset**2) < 1e-5  # the hole lies on the grid of every window size drawn
+    outside = float(low_pass_hole_l2(target + (1 - hole), target, hole, window))
+    assert outside == 0.0
+
+
 def controllable(tmp_path: Path, steps: int, **control: object) -> RunConfig:
     config = tiny_run(tmp_path, steps=steps, recalibration_batches=0).model_dump()
     config["model"]["control"] = control
@@ -161,12 +192,18 @@ def test_the_consistency_term_steers_a_generator_toward_the_requested_signal() -
 
 
 @pytest.mark.parametrize(
-    "requests", [{}, {"vector_requests": "flip", "one_condition_per_sample": True}, {"changed_entry_weight": 10.0}]
+    "requests",
+    [
+        {},
+        {"vector_requests": "flip", "one_condition_per_sample": True},
+        {"changed_entry_weight": 10.0, "low_pass_weight": 1.0},
+    ],
 )
 def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requests: dict) -> None:
     run = controllable(tmp_path / "run", 2, swap_share=0.5, consistency_weight=1.0, **requests)
     record = Trainer(run).fit(progress=False)
     assert record["step"] == 2 and record["consistency"] > 0
+    assert ("low_pass" in record) == ("low_pass_weight" in requests)
 
 
 @pytest.mark.parametrize("control", [{}, {"swap_share": 0.0, "consistency_weight": 0.0}])

@@ -17,7 +17,9 @@ another face's signals, a consistency term of weight 1, FiLM / SPADE conditionin
 ``controllable_flip``: the same with single requests (two attribute entries flipped per
 perturbed face, attributes and parts perturbed on separate faces),
 ``controllable_weighted``: ``controllable`` with each attribute entry and part pixel that a
-request changed counting ten times the others in the consistency term, and
+request changed counting ten times the others in the consistency term,
+``controllable_anchored``: ``controllable_weighted`` whose perturbed faces keep the original's
+colour (an L2 between the means of 8-pixel squares of fill and original in the hole), and
 ``full_shared``: ``full`` with one shared-trunk discriminator instead of three. A
 finished variant is skipped; an interrupted one resumes from its last checkpoint.
 """
@@ -51,6 +53,7 @@ CONTROLLABLE = {
     "controllable": {},
     "controllable_flip": {"vector_requests": "flip", "flipped_entries": 2, "one_condition_per_sample": True},
     "controllable_weighted": {"changed_entry_weight": 10.0},
+    "controllable_anchored": {"changed_entry_weight": 10.0, "low_pass_weight": 1.0},
 }
 
 

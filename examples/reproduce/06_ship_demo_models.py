@@ -52,14 +52,19 @@ SUMMARIES = {
     "controllable": "an experimental recipe of the boosted GAN trained to obey the attributes and parts a user "
     "sets (half of each batch told another face's signals, a consistency term toward them, FiLM and SPADE "
     "conditioning): it follows painted parts, at a cost in fill accuracy and colour that its card gives",
-    "controllable_flip": "an experimental recipe of the boosted GAN trained to obey the attributes and parts a "
-    "user sets (a quarter of each batch asked for the opposite of two of its attributes, another quarter for "
-    "another face's parts in the hole, a consistency term toward the requests, FiLM and SPADE conditioning); "
-    "its card gives how often it obeys and what that costs",
-    "controllable_weighted": "an experimental recipe of the boosted GAN trained to obey the attributes and parts a "
-    "user sets (half of each batch told another face's signals, a consistency term toward them in which each "
-    "attribute and part pixel the request changed counts ten times the others, FiLM and SPADE conditioning); "
-    "its card gives how often it obeys and what that costs",
+    **{
+        name: f"an experimental recipe of the boosted GAN trained to obey the attributes and parts a user sets "
+        f"({recipe}, FiLM and SPADE conditioning); its card gives how often it obeys and what that costs"
+        for name, recipe in {
+            "controllable_flip": "a quarter of each batch asked for the opposite of two of its attributes, another "
+            "quarter for another face's parts in the hole, a consistency term toward the requests",
+            "controllable_weighted": "half of each batch told another face's signals, a consistency term toward "
+            "them in which each attribute and part pixel the request changed counts ten times the others",
+            "controllable_anchored": "half of each batch told another face's signals, a consistency term toward "
+            "them in which each attribute and part pixel the request changed counts ten times the others, a term "
+            "that keeps the original's colour in the hole",
+        }.items()
+    },
 }
 PRETRAINING_SCRIPTS = {"attribute": "01_pretrain_attributes.py", "segmentation": "02_pretrain_segmentation.py"}
 CARD_METRICS = (

@@ -6,7 +6,9 @@ signals; the discriminators judge their fills against those requested signals an
 reconstruction term skips them (their original is not what was asked for). A consistency term
 pulls what the frozen embedders read from every fill toward what was requested; with
 ``changed_entry_weight`` the entries a request changed weigh more than those it kept, so one
-requested attribute is not drowned by the 39 others.
+requested attribute is not drowned by the 39 others. With ``low_pass_weight`` a perturbed fill
+keeps the original's colour: the means of its ``low_pass_window``-pixel squares inside the
+hole are pulled toward the original's, which leaves the shapes a request changes free.
 
 What a perturbed sample is asked for:
 
@@ -28,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from semantic_inpaint.config import ControlConfig
@@ -161,3 +164,23 @@ def consistency_loss(
             weight["weight"] = 1 + (changed_entry_weight - 1) * changed_entries(embedder.kind, target, real[name])
         terms.append(embedder.consistency(embedder(fill), target, hole, **weight))
     return torch.stack(terms).sum() if terms else fill.new_zeros(())
+
+
+def low_pass_hole_l2(prediction: Tensor, target: Tensor, hole: Tensor, window: int) -> Tensor:
+    """Mean squared error between the ``window``-pixel square means of ``prediction`` and
+    ``target``, each square weighted by its share of hole pixels: colour and shading, not shape.
+
+    Shape: ``prediction``, ``target`` ``(B, 3, H, W)`` in ``[-1, 1]``; ``hole`` ``(B, 1, H, W)`` in
+    ``{0, 1}``; a scalar (0 where nothing is missing).
+
+    Examples:
+        >>> hole = torch.zeros(1, 1, 4, 4); hole[..., :2, :2] = 1
+        >>> checker = torch.tensor([[1.0, -1.0], [-1.0, 1.0]]).repeat(1, 3, 2, 2)  # mean 0 in every 2x2 square
+        >>> float(low_pass_hole_l2(checker, torch.zeros(1, 3, 4, 4), hole, 2))
+        0.0
+        >>> float(low_pass_hole_l2(torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4), hole, 2))
+        0.25
+    """
+    means = [F.avg_pool2d(tensor, window, ceil_mode=True) for tensor in (prediction, target, hole.to(prediction))]
+    squared = (means[0] - means[1]).square() * means[2]
+    return squared.sum() / (means[2].sum() * prediction.shape[1]).clamp_min(1e-8)

@@ -46,7 +46,13 @@ from semantic_inpaint.losses import inpainting_loss, weighted_sum
 from semantic_inpaint.model import BoostedGAN, Condition
 from semantic_inpaint.models import SharedTrunkDiscriminator
 from semantic_inpaint.registry import ComponentKind, Registry, get_registry
-from semantic_inpaint.training.control import consistency_loss, draw_requests, requested_signals, swapped_count
+from semantic_inpaint.training.control import (
+    consistency_loss,
+    draw_requests,
+    low_pass_hole_l2,
+    requested_signals,
+    swapped_count,
+)
 from semantic_inpaint.training.distributed import setup_distributed
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
 from semantic_inpaint.training.run_lock import RunFolderLock
@@ -520,6 +526,10 @@ class Trainer:
                     embedders, fake, signals_asked, signals_real, mask, control.changed_entry_weight
                 )
                 loss_g = loss_g + control.consistency_weight * consistency
+            if control.low_pass_weight and swapped:
+                window = control.low_pass_window
+                low_pass = low_pass_hole_l2(prediction[:swapped].float(), image[:swapped], mask[:swapped], window)
+                loss_g = loss_g + control.low_pass_weight * low_pass
             if self.config.model.feature_matching:
                 matching = feature_matching_loss(self.discriminator, image, fake)
                 loss_g = loss_g + self.config.model.feature_matching * matching
@@ -541,6 +551,8 @@ class Trainer:
             metrics["r1"] = penalty
         if control.consistency_weight:
             metrics["consistency"] = consistency
+        if control.low_pass_weight and swapped:
+            metrics["low_pass"] = low_pass
         if self.local_discriminator is not None:
             metrics["adv_local"] = g_local
         if self.config.model.feature_matching:
