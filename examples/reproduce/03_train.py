@@ -16,10 +16,10 @@ the Table I peers and the fast backbone plain, and the fast backbone boosted), a
 another face's signals, a consistency term of weight 1, FiLM / SPADE conditioning),
 ``controllable_flip``: the same with single requests (two attribute entries flipped per
 perturbed face, attributes and parts perturbed on separate faces),
-``controllable_weighted``: ``controllable`` with each attribute entry and part pixel that a
-request changed counting ten times the others in the consistency term,
-``controllable_anchored``: ``controllable_weighted`` whose perturbed faces keep the original's
-colour (an L2 between the means of 8-pixel squares of fill and original in the hole), and
+``controllable_anchored``: ``controllable`` with each attribute entry and part pixel that a
+request changed counting ten times the others in the consistency term, and the perturbed faces
+held to the original's colour (an L2 between the means of 16-pixel squares of fill and
+original in the hole), and
 ``full_shared``: ``full`` with one shared-trunk discriminator instead of three. A
 finished variant is skipped; an interrupted one resumes from its last checkpoint.
 """
@@ -52,8 +52,7 @@ GROUPS = {"table1": TABLE_I, "table2": TABLE_II}
 CONTROLLABLE = {
     "controllable": {},
     "controllable_flip": {"vector_requests": "flip", "flipped_entries": 2, "one_condition_per_sample": True},
-    "controllable_weighted": {"changed_entry_weight": 10.0},
-    "controllable_anchored": {"changed_entry_weight": 10.0, "low_pass_weight": 1.0},
+    "controllable_anchored": {"changed_entry_weight": 10.0, "low_pass_weight": 1.0, "low_pass_window": 16},
 }
 
 

@@ -58,8 +58,6 @@ SUMMARIES = {
         for name, recipe in {
             "controllable_flip": "a quarter of each batch asked for the opposite of two of its attributes, another "
             "quarter for another face's parts in the hole, a consistency term toward the requests",
-            "controllable_weighted": "half of each batch told another face's signals, a consistency term toward "
-            "them in which each attribute and part pixel the request changed counts ten times the others",
             "controllable_anchored": "half of each batch told another face's signals, a consistency term toward "
             "them in which each attribute and part pixel the request changed counts ten times the others, a term "
             "that keeps the original's colour in the hole",
