@@ -134,7 +134,7 @@ class ControlConfig(StrictModel):
         le=1000,
         description="in the consistency term, each vector entry or hole pixel that a request changed (its requested "
         "value differs from the real image's reading) counts this many times an unchanged one; 1: a plain mean, under "
-        "which one requested attribute of 40 weighs a fortieth of its vector",
+        "which one requested attribute of N weighs 1/N of its vector",
     )
     low_pass_weight: float = Field(
         0.0,

@@ -6,9 +6,10 @@ signals; the discriminators judge their fills against those requested signals an
 reconstruction term skips them (their original is not what was asked for). A consistency term
 pulls what the frozen embedders read from every fill toward what was requested; with
 ``changed_entry_weight`` the entries a request changed weigh more than those it kept, so one
-requested attribute is not drowned by the 39 others. With ``low_pass_weight`` a perturbed fill
-keeps the original's colour: the means of its ``low_pass_window``-pixel squares inside the
-hole are pulled toward the original's, which leaves the shapes a request changes free.
+requested attribute is not drowned by the others (17 for the reproduction's embedder). With
+``low_pass_weight`` a perturbed fill keeps the original's colour: the means of its
+``low_pass_window``-pixel squares inside the hole are pulled toward the original's, which
+leaves the shapes a request changes free.
 
 What a perturbed sample is asked for:
 
