@@ -133,8 +133,8 @@ class ControlConfig(StrictModel):
         ge=1,
         le=1000,
         description="in the consistency term, each vector entry or hole pixel that a request changed (its requested "
-        "value differs from the real image's reading) counts this many times an unchanged one; 1: a plain mean, under "
-        "which one requested attribute of N weighs 1/N of its vector",
+        "value differs from the real image's reading) counts this many times an unchanged one, in a weighted mean that "
+        "keeps the term's scale; 1: a plain mean, under which one requested attribute of N weighs 1/N of its vector",
     )
     low_pass_weight: float = Field(
         0.0,

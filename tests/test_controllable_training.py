@@ -100,7 +100,9 @@ def test_the_consistency_term_is_smallest_for_the_fill_that_reads_as_requested()
 
 
 @pytest.mark.parametrize("weight", [1.0, 4.0, 25.0])
-def test_entries_a_request_changed_count_changed_entry_weight_times_the_others(weight: float) -> None:
+def test_entries_a_request_changed_count_changed_entry_weight_times_the_others_in_a_weighted_mean(
+    weight: float,
+) -> None:
     torch.manual_seed(0)
     models = {name: e.eval() for name, e in embedders().items()}
     fill, hole = torch.rand(2, 3, 32, 32) * 2 - 1, torch.ones(2, 1, 32, 32)
@@ -111,12 +113,20 @@ def test_entries_a_request_changed_count_changed_entry_weight_times_the_others(w
     other_class = int(real["segmentation"][1, :, 5, 7].argmin())
     asked["segmentation"][1, :, 5, 7] = torch.nn.functional.one_hot(torch.tensor(other_class), 10).float()
     with torch.no_grad():
-        plain = consistency_loss(models, fill, asked, real, hole)
         weighted = consistency_loss(models, fill, asked, real, hole, changed_entry_weight=weight)
-    read_attribute = real["attribute"][0, 2].clamp(1e-6, 1 - 1e-6)
-    attribute_term = -torch.log(read_attribute if asked["attribute"][0, 2] else 1 - read_attribute) / 12
-    pixel_term = -real["segmentation"][1, other_class, 5, 7].clamp_min(1e-6).log() / hole.sum()
-    torch.testing.assert_close(weighted - plain, (weight - 1) * (attribute_term + pixel_term))
+    read_attribute = real["attribute"].clamp(1e-6, 1 - 1e-6)
+    attribute_terms = -(
+        asked["attribute"] * read_attribute.log() + (1 - asked["attribute"]) * (1 - read_attribute).log()
+    )
+    attribute_weights = torch.ones_like(attribute_terms)
+    attribute_weights[0, 2] = weight
+    pixel_terms = -(asked["segmentation"] * real["segmentation"].clamp_min(1e-6).log()).sum(1)
+    pixel_weights = torch.ones_like(pixel_terms)
+    pixel_weights[1, 5, 7] = weight
+    expected = (attribute_terms * attribute_weights).sum() / attribute_weights.sum() + (
+        pixel_terms * pixel_weights
+    ).sum() / pixel_weights.sum()  # weighted means: the scale of the plain term, the attention on the request
+    torch.testing.assert_close(weighted, expected)
 
 
 @settings(max_examples=30, deadline=None)

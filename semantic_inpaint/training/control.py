@@ -155,14 +155,19 @@ def consistency_loss(
     its reading of ``fill`` ``(B, 3, H, W)`` and the requested signal (gradients reach the fill).
 
     With ``changed_entry_weight`` > 1, the entries (pixels of a map) where the request differs
-    from ``real``, the real images' signals, count that many times the others; at 1 no weight
-    is passed, so a plugin's ``consistency`` without one still serves.
+    from ``real``, the real images' signals, count that many times the others, and the weights
+    are scaled to a mean of 1 (over the entries of a vector, the hole's pixels of a map): the
+    term keeps the scale of a plain mean and only shifts its attention to what was asked. At 1
+    no weight is passed, so a plugin's ``consistency`` without one still serves.
     """
     terms = []
     for name, target in requested.items():
         embedder, weight = embedders[name], {}
         if changed_entry_weight != 1:
-            weight["weight"] = 1 + (changed_entry_weight - 1) * changed_entries(embedder.kind, target, real[name])
+            raw = 1 + (changed_entry_weight - 1) * changed_entries(embedder.kind, target, real[name])
+            counted = raw if embedder.kind == "vector" else raw * hole
+            where = raw.numel() if embedder.kind == "vector" else hole.sum()
+            weight["weight"] = raw * where / counted.sum().clamp_min(1e-8)
         terms.append(embedder.consistency(embedder(fill), target, hole, **weight))
     return torch.stack(terms).sum() if terms else fill.new_zeros(())
 
