@@ -114,7 +114,14 @@ def main() -> None:
     masks = get_registry().build(
         "mask_generator", config.masks["center"].name, config.masks["center"].options, resolution=config.resolution
     )
-    report = {"config": str(args.config), "hardware": hardware(), "images": args.images, "models": {}}
+    report = {
+        "config": str(args.config),
+        "overrides": args.set,  # e.g. the validation faces instead of the held-out ones
+        "data": config.data.model_dump(mode="json"),
+        "hardware": hardware(),
+        "images": args.images,
+        "models": {},
+    }
     for pair in args.models:
         name, _, checkpoint = pair.partition("=")
         model = Inpainter.from_checkpoint(checkpoint, device="cpu").model.eval()
