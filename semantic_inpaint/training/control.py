@@ -162,14 +162,24 @@ def consistency_loss(
     """
     terms = []
     for name, target in requested.items():
-        embedder, weight = embedders[name], {}
-        if changed_entry_weight != 1:
-            raw = 1 + (changed_entry_weight - 1) * changed_entries(embedder.kind, target, real[name])
-            counted = raw if embedder.kind == "vector" else raw * hole
-            where = raw.numel() if embedder.kind == "vector" else hole.sum()
-            weight["weight"] = raw * where / counted.sum().clamp_min(1e-8)
-        terms.append(embedder.consistency(embedder(fill), target, hole, **weight))
+        embedder = embedders[name]
+        read = embedder(fill)
+        if changed_entry_weight == 1:
+            terms.append(embedder.consistency(read, target, hole))
+        else:
+            weight = request_weight(embedder.kind, target, real[name], hole, changed_entry_weight)
+            terms.append(embedder.consistency(read, target, hole, weight=weight))
     return torch.stack(terms).sum() if terms else fill.new_zeros(())
+
+
+def request_weight(kind: str, requested: Tensor, real: Tensor, hole: Tensor, changed_weight: float) -> Tensor:
+    """Each entry's weight in :func:`consistency_loss`: ``changed_weight`` where the request
+    differs from ``real``, 1 elsewhere, scaled to a mean of 1 over a vector's entries ``(B, N)``
+    or a map's hole pixels ``(B, 1, H, W)``."""
+    raw = 1 + (changed_weight - 1) * changed_entries(kind, requested, real)
+    if kind == "vector":
+        return raw / raw.mean()
+    return raw * hole.sum() / (raw * hole).sum().clamp_min(1e-8)
 
 
 def low_pass_hole_l2(prediction: Tensor, target: Tensor, hole: Tensor, window: int) -> Tensor:
