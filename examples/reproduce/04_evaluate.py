@@ -13,6 +13,15 @@ number gets a 95 % bootstrap interval over the images, and every method its pair
 difference to ``reference``. The gender judge is also checked against CelebA's ``Male``
 label on the original images. It writes ``RESULTS/inpainting.json`` and then regenerates
 ``docs/results.md`` (05_report.py).
+
+Every method's per-image scores are kept in ``RESULTS/per_image/<mask>/<method>.npz`` with what
+they were scored on (images, masks, seed, judges, embedder weights) and, for a trained model, the
+digest of its checkpoint and how it was trained. A later run scores only what is new or changed
+and takes the rest from those files, so the tables can grow one trained model at a time, on
+machines that do not keep the run folders of earlier ones; the intervals and paired differences
+are computed from the per-image values either way. A file scored under other settings is left
+out (and named); after a change to the metrics' or the judges' code, ``--rescore all`` (or
+``--rescore NAME ...``) scores again what can be scored.
 """
 
 from __future__ import annotations
@@ -38,19 +47,24 @@ from common import (
 from semantic_inpaint.config import DataConfig, EvaluationConfig, load_config
 from semantic_inpaint.evaluation import (
     InpaintMethod,
+    PerImage,
     TinyImageFeatures,
     VGG16FC2Features,
     batches,
-    evaluate_inpainting,
     opencv_method,
+    score_inpainting,
+    summarise,
 )
 from semantic_inpaint.fid import InceptionFeatures
 from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.io import load_checkpoint
 from semantic_inpaint.judge import Judge, judge_pixels
 from semantic_inpaint.registry import get_registry
+from semantic_inpaint.score_files import file_digest, fingerprint, load_scores, save_scores
 from semantic_inpaint.statistics import estimate, mean_statistic, resample_weights
+from semantic_inpaint.training import PretrainConfig
 
+REPORT = Path(__file__).resolve().parents[2] / "docs" / "results.md"
 CLASSICAL = {"telea": "INPAINT_TELEA", "navier_stokes": "INPAINT_NS"}
 
 
@@ -85,18 +99,76 @@ def gender_judge_check(judge: Judge, data: DataConfig, config: EvaluationConfig)
     return {"label": "Male", **summary, "images": int((~values.isnan()).sum()), "of": len(values)}
 
 
+def training_summary(run: Path) -> dict[str, Any]:
+    """How the run in folder ``run`` was trained: steps, seconds, device and condition weights."""
+    config, last = load_config(run / "config.yaml"), last_record(run / "metrics.jsonl")
+    return {
+        "steps": config.training.steps,
+        "seconds": last.get("elapsed_seconds"),
+        "device": last.get("device"),
+        "condition_weights": {c.embedder.name: c.weight for c in config.model.conditions},
+    }
+
+
+def scoring_setup(config: EvaluationConfig, mask_name: str, judged: bool) -> dict[str, Any]:
+    """What a score of mask type ``mask_name`` depends on besides the method: two score files with
+    the same setup were computed on the same images, masks, embedders and judges."""
+    embedders = {
+        name: file_digest(load_config(path, PretrainConfig).output)
+        for name, path in (("attribute", config.attribute), ("segmentation", config.segmentation))
+        if path is not None
+    }
+    data = {**config.data.model_dump(mode="json"), "options": dict(config.data.options)}
+    data["options"].pop("root", None)  # a path on this machine: the split is name, first and last
+    retrieval = config.retrieval.model_dump(mode="json", exclude={"weights"}) if config.retrieval else None
+    if retrieval is not None:
+        retrieval["database"]["options"].pop("root", None)
+    return {
+        "data": data,
+        "resolution": config.resolution,
+        "mask": config.masks[mask_name].model_dump(mode="json"),
+        "seed": config.seed,
+        "batch_size": config.batch_size,
+        "blend": config.blend,
+        "embedders": embedders,
+        "judges": [spec.model_dump(mode="json") for spec in config.judges] if judged else [],
+        "retrieval": retrieval,
+        "fid_weights": file_digest(config.fid_weights) if config.fid_weights else None,
+    }
+
+
+def stored_scores(folder: Path, setup: str) -> dict[str, tuple[PerImage, dict[str, Any]]]:
+    """The score files in ``folder`` scored under ``setup`` (the others are named and left out)."""
+    stored = {}
+    for path in sorted(folder.glob("*.npz")) if folder.is_dir() else []:
+        scores, metadata = load_scores(path)
+        if metadata.get("setup") != setup:
+            print(f"{path}: scored under other settings, left out (scored again if its model is here)")
+            continue
+        stored[path.stem] = scores, metadata
+    return stored
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument(
+        "--rescore", nargs="+", default=[], metavar="NAME", help="score these methods again ('all': every one)"
+    )
+    parser.add_argument("--report", type=Path, default=REPORT, help="the results page to write (default: %(default)s)")
     add_set_argument(parser)
     args = parser.parse_args()
     config = load_config(args.config, EvaluationConfig, args.set)
     device = best_device() if config.device == "auto" else config.device
 
+    # every method that can be run here, and what identifies it: a checkpoint's digest, OpenCV's version
     methods: dict[str, InpaintMethod] = {name: opencv_method(CLASSICAL[name]) for name in config.classical}
-    checkpoints = trained_models(config)
-    for name, path in checkpoints.items():
+    sources = {name: f"opencv {importlib.import_module('cv2').__version__}" for name in methods}
+    trained: dict[str, dict[str, Any]] = {}
+    for name, path in trained_models(config).items():
         methods[name] = Inpainter.from_checkpoint(path, device=device, blend=config.blend).inpaint_tensor
+        sources[name] = f"checkpoint sha256 {file_digest(path)}"
+        trained[name] = training_summary(path.parent.parent)  # RUN/checkpoints/last.pt
     attribute = load_embedder(config.attribute)[0].to(device) if config.attribute else None
     segmentation = load_embedder(config.segmentation)[0].to(device) if config.segmentation else None
     extractor, database = None, None
@@ -110,21 +182,12 @@ def main() -> None:
     judges = [get_registry().build("judge", spec.name, spec.options) for spec in config.judges]
     fid_features = InceptionFeatures(config.fid_weights).to(device) if config.fid_weights else None
 
-    run_folders = {name: path.parent.parent for name, path in checkpoints.items()}  # RUN/checkpoints/last.pt
-    runs = {name: load_config(folder / "config.yaml") for name, folder in run_folders.items()}
-    last_records = {name: last_record(folder / "metrics.jsonl") for name, folder in run_folders.items()}
     report: dict = {
         "config": str(args.config),
         "hardware": hardware(),
         "images": len(dataset),
         "retrieval_extractor": getattr(extractor, "name", None),
         "blend": config.blend,
-        "train_seconds": {name: last.get("elapsed_seconds") for name, last in last_records.items()},
-        "train_devices": {name: last.get("device") for name, last in last_records.items()},
-        "train_steps": {name: run.training.steps for name, run in runs.items()},
-        "condition_weights": {
-            name: {c.embedder.name: c.weight for c in run.model.conditions} for name, run in runs.items()
-        },
         "masks": {},
     }
     for judge in judges:
@@ -133,30 +196,63 @@ def main() -> None:
             print(f"gender judge vs CelebA Male label: {report['gender_judge_check']}")
     started = time.perf_counter()
     for mask_name, spec in config.masks.items():
+        judged = config.judge_masks is None or mask_name in config.judge_masks
+        setup = fingerprint(scoring_setup(config, mask_name, judged))
+        folder = Path(config.results) / "per_image" / mask_name
+        stored = stored_scores(folder, setup)
+        rescore = set(methods) if "all" in args.rescore else set(args.rescore)
+        to_score = {
+            name: method
+            for name, method in methods.items()
+            if name in rescore or name not in stored or stored[name][1].get("source") != sources[name]
+        }
+        print(
+            f"\n{mask_name} masks: scoring {sorted(to_score) or 'nothing new'}; from {folder}: "
+            f"{sorted(set(stored) - set(to_score)) or 'nothing'}"
+        )
         masks = get_registry().build("mask_generator", spec.name, spec.options, resolution=config.resolution)
-        report["masks"][mask_name] = evaluate_inpainting(
-            methods,
+        scored = score_inpainting(
+            to_score,
             dataset,
             masks,
             attribute=attribute,
             segmentation=segmentation,
             extractor=extractor,
             retrieval_database=database,
-            judges=judges if config.judge_masks is None or mask_name in config.judge_masks else [],
+            judges=judges if judged else [],
             fid_features=fid_features,
-            reference=config.reference,
-            resamples=config.resamples,
             top_k=config.retrieval.top_k if config.retrieval else 10,
             batch_size=config.batch_size,
             seed=config.seed,
             device=device,
         )
+        for name, scores in scored.items():
+            metadata = {"setup": setup, "source": sources.get(name, "the input with its holes"), "method": name}
+            if name in trained:
+                metadata["training"] = trained[name]
+            save_scores(folder / f"{name}.npz", scores, metadata)
+            stored[name] = scores, metadata
+        ordered = ["masked", *config.classical, *sorted(set(stored) - {"masked", *config.classical})]
+        per_image = {name: stored[name][0] for name in ordered if name in stored}
+        for name in ordered:
+            if "training" in stored.get(name, ({}, {}))[1]:
+                trained.setdefault(name, stored[name][1]["training"])
+        report["masks"][mask_name] = summarise(
+            per_image, reference=config.reference, resamples=config.resamples, seed=config.seed
+        )
         print(f"\n{mask_name} masks ({len(dataset)} held-out images)")
         for method, scores in report["masks"][mask_name]["scores"].items():
             print(f"  {method:<16} " + "  ".join(f"{k} {v['mean']:.4g}" for k, v in scores.items()))
     report["evaluation_seconds"] = time.perf_counter() - started
+    report.update(
+        {
+            f"train_{key}": {name: summary[field] for name, summary in sorted(trained.items())}
+            for key, field in (("seconds", "seconds"), ("devices", "device"), ("steps", "steps"))
+        },
+        condition_weights={name: summary["condition_weights"] for name, summary in sorted(trained.items())},
+    )
     write_json(Path(config.results) / "inpainting.json", report)
-    importlib.import_module("05_report").write_report(Path(config.results).parent)
+    importlib.import_module("05_report").write_report(Path(config.results).parent, args.report)
 
 
 if __name__ == "__main__":

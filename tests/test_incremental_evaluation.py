@@ -1,0 +1,74 @@
+"""04_evaluate.py scores only what is new and takes the rest from its per-image files, with the
+same numbers as scoring everything at once, and leaves out files scored under other settings."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from semantic_inpaint.training import Trainer
+from tests.conftest import REPO_ROOT, tiny_run
+
+REPRODUCE = REPO_ROOT / "examples" / "reproduce"
+
+
+def run_evaluation(monkeypatch: pytest.MonkeyPatch, config: Path, *arguments: str) -> dict:
+    if str(REPRODUCE) not in sys.path:  # as when the script runs: its helpers sit beside it
+        monkeypatch.syspath_prepend(str(REPRODUCE))
+    spec = importlib.util.spec_from_file_location("evaluate", REPRODUCE / "04_evaluate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = config.parent / "results.md"
+    monkeypatch.setattr(sys, "argv", ["04_evaluate.py", "--config", str(config), "--report", str(report), *arguments])
+    module.main()
+    assert report.exists()
+    return json.loads((config.parent / "results" / "tiny" / "inpainting.json").read_text())
+
+
+def test_a_model_scored_once_stays_in_the_tables_after_its_run_folder_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "gan"
+    for name, steps in (("early", 1), ("later", 2)):
+        Trainer(tiny_run(runs / name, steps=steps)).fit()
+    config = tmp_path / "evaluate.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "data": {"name": "synthetic_faces", "options": {"length": 8}},
+                "resolution": 32,
+                "masks": {"center": {"name": "center_square", "options": {"fraction": 0.5}}},
+                "gan_runs": str(runs),
+                "classical": ["telea"],
+                "reference": "early",
+                "resamples": 100,
+                "batch_size": 4,
+                "results": str(tmp_path / "results" / "tiny"),
+            }
+        )
+    )
+    everything = run_evaluation(monkeypatch, config)
+    assert sorted(everything["masks"]["center"]["scores"]) == ["early", "later", "masked", "telea"]
+    assert everything["train_steps"] == {"early": 1, "later": 2}
+
+    shutil.rmtree(runs / "later")  # another machine: only the early run folder is here
+    capsys.readouterr()
+    again = run_evaluation(monkeypatch, config)
+    assert "scoring nothing new" in capsys.readouterr().out
+    assert again["masks"] == everything["masks"]  # same means, intervals and paired differences
+    assert again["train_steps"] == everything["train_steps"]
+    assert again["condition_weights"] == everything["condition_weights"]
+
+    capsys.readouterr()
+    reseeded = run_evaluation(monkeypatch, config, "--set", "seed=1")  # other masks: the saved scores don't apply
+    output = capsys.readouterr().out
+    assert "scored under other settings, left out" in output
+    assert sorted(reseeded["masks"]["center"]["scores"]) == ["early", "masked", "telea"]
+    assert reseeded["masks"]["center"]["scores"]["early"] != everything["masks"]["center"]["scores"]["early"]
