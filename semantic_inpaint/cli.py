@@ -137,10 +137,10 @@ def command_quickstart(args: argparse.Namespace) -> None:
 
 
 def command_demo(args: argparse.Namespace) -> None:
-    from semantic_inpaint.demo import run_demo
+    from semantic_inpaint.demo import DEMO_MODELS, run_demo
 
     path = run_demo(args.out, device=args.device)
-    print(f"wrote {path} (columns: original | masked | no-semantics model | full model)")
+    print(f"wrote {path} (columns: original | masked | {' | '.join(DEMO_MODELS)})")
 
 
 def command_export(args: argparse.Namespace) -> None:

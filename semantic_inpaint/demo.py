@@ -1,7 +1,8 @@
 """``semantic-inpaint demo``: the shipped models on a shipped public-domain photograph.
 
-Writes a grid with one row per hole and the columns original | masked | no-semantics
-model | full model. Needs nothing but the installed package.
+Writes a grid with one row per hole and the columns original | masked | then the no-semantics
+and the full model at 64 px and at 128 px (:data:`DEMO_MODELS`). Needs nothing but the
+installed package.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from semantic_inpaint.data.transforms import image_to_tensor
 from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.io import read_rgb_image
 
+#: the grid's model columns, left to right: each scale's no-semantics model, then its boosted GAN
+DEMO_MODELS = ("celebahq64-none", "celebahq64-full", "celebahq128-none", "celebahq128-full")
+
 
 def demo_masks(size: int) -> Tensor:
     """``(4, 1, size, size)`` holes: centred half-side square, eyes, mouth, left half of the face."""
@@ -30,15 +34,15 @@ def demo_masks(size: int) -> Tensor:
 
 
 def run_demo(output: Path, device: str = "auto") -> Path:
-    """Inpaint the shipped photograph with both shipped models; write the grid to ``output``."""
+    """Inpaint the shipped 128 px photograph with every model of :data:`DEMO_MODELS` (a 64 px model
+    fills it at 64 px, resized, as ``Inpainter`` does); write the grid to ``output``."""
     with resources.as_file(resources.files("semantic_inpaint") / "assets" / "astronaut.png") as photo:
         image = image_to_tensor(read_rgb_image(photo), 128)
-    none = Inpainter.from_pretrained("celebahq64-none", device=device)
-    full = Inpainter.from_pretrained("celebahq64-full", device=device)
     masks = demo_masks(image.shape[-1])
     images = image.expand(len(masks), -1, -1, -1)
     masked = torch.where(masks.bool(), torch.ones_like(images), images)
-    columns = [images, masked, none.inpaint(images, masks), full.inpaint(images, masks)]
+    fills = [Inpainter.from_pretrained(name, device=device).inpaint(images, masks) for name in DEMO_MODELS]
+    columns = [images, masked, *fills]
     grid = torch.stack(columns, dim=1).flatten(0, 1)  # row-major: one hole per row
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)

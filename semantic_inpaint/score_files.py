@@ -55,6 +55,9 @@ def save_scores(path: Path, scores: PerImage, metadata: dict[str, Any]) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             np.savez_compressed(stream, **arrays, **{_METADATA: np.array(json.dumps(metadata, sort_keys=True))})
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's file is private; a score file is not
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -156,7 +156,8 @@ def test_a_foreign_weights_file_is_refused(tmp_path: Path) -> None:
 def test_demo_writes_the_comparison_grid(tmp_path: Path) -> None:
     assert cli.main(["demo", "--out", str(tmp_path / "demo.png"), "--device", "cpu"]) == 0
     grid = Image.open(tmp_path / "demo.png")
-    assert grid.size == (4 * 130 + 2, 4 * 130 + 2)  # 4 holes x (original | masked | none | full), 128 px + padding
+    # 4 holes x (original | masked | none and full at 64 px | none and full at 128 px), 128 px + padding
+    assert grid.size == (6 * 130 + 2, 4 * 130 + 2)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])

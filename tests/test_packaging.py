@@ -49,12 +49,15 @@ def test_wheel_contains_the_plugins_and_their_entry_points(tmp_path: Path) -> No
     assert {"semantic_inpaint_plugins/attribute.py", "semantic_inpaint_plugins/segmentation.py"} <= names
     assert "semantic_inpaint/core.py" in names
     demo_files = {"astronaut.png", "models.json", "README.md"} | {
-        f"celebahq64-{variant}.{suffix}"
-        for variant in ("full", "none", "controllable")
+        f"celebahq{name}.{suffix}"
+        for name in ("64-full", "64-none", "64-controllable", "128-full", "128-none")
         for suffix in ("safetensors", "md")
     }
     assert {f"semantic_inpaint/assets/{name}" for name in demo_files} <= names
-    assert wheel.stat().st_size <= 15 * 2**20
+    with zipfile.ZipFile(wheel) as archive:
+        model_sizes = {i.filename: i.file_size for i in archive.infolist() if i.filename.endswith(".safetensors")}
+    assert max(model_sizes.values()) <= 15 * 10**6, f"a shipped model over 15 MB: {model_sizes}"
+    assert wheel.stat().st_size <= 30 * 2**20
     assert "[semantic_inpaint]" in text
     assert "attribute = semantic_inpaint_plugins.attribute" in text
     assert "segmentation = semantic_inpaint_plugins.segmentation" in text

@@ -39,7 +39,8 @@ from semantic_inpaint.io import load_checkpoint, read_weights_metadata
 from semantic_inpaint.training import PretrainConfig
 from semantic_inpaint.training.runtime import read_jsonl
 
-ASSETS = Path(__file__).resolve().parents[2] / "semantic_inpaint" / "assets"
+ROOT = Path(__file__).resolve().parents[2]
+ASSETS = ROOT / "semantic_inpaint" / "assets"
 LICENCE = (
     "Weights trained on CelebA-HQ (derived from CelebA): CelebA's terms allow non-commercial research use "
     "only; the weights are shipped for that use. The code is MIT."
@@ -98,7 +99,7 @@ def describe(run: Path, variant: str, name: str, results: dict | None, control: 
         "recalibration_batches": config.training.recalibration_batches,
         "final_reconstruction": round(last["reconstruction"], 4),
         "train_seconds": round(last["elapsed_seconds"]),
-        "hardware": hardware(),
+        "hardware": last.get("device") or hardware(),  # what it trained on, not what exports it
     }
     if results is not None:
         scores = results["masks"]["center"]["scores"].get(variant)
@@ -219,6 +220,12 @@ def shipped_embedders(checkpoint: Path, config: RunConfig, described: dict) -> d
     return shared
 
 
+def repository_path(path: str) -> str:
+    """``path`` relative to the repository when it lies inside it (a model card names no machine's folders)."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else path
+
+
 def describe_embedder(record_path: Path) -> dict:
     """A pretrained embedder as steps 1 and 2 recorded it (weights, config, validation scores)."""
     record = json.loads(record_path.read_text())
@@ -247,7 +254,7 @@ def describe_embedder(record_path: Path) -> dict:
         "train_seconds": round(record["train_seconds"]),
         "hardware": record["hardware"],
         "validation": scores,
-        "source": record["weights"],
+        "source": repository_path(record["weights"]),
     }
 
 
@@ -301,10 +308,12 @@ def main() -> None:
     for embedder in ("attribute", "segmentation") if args.embedders else ():
         described_embedder = describe_embedder(args.embedders / f"{embedder}.json")
         name = described_embedder["name"]
-        shutil.copyfile(described_embedder["source"], ASSETS / f"{name}.safetensors")
+        shutil.copyfile(ROOT / described_embedder["source"], ASSETS / f"{name}.safetensors")
         (ASSETS / f"{name}.md").write_text(embedder_card(described_embedder), encoding="utf-8")
         described[name] = described_embedder
         print(f"shipped {described_embedder['source']} -> {ASSETS / name}.safetensors")
+    if args.embedders:  # listed before the models are exported, so that those can refer to them
+        write_json(manifest, dict(sorted(described.items())))
     for entry in args.variants:
         variant, _, shipped_as = entry.partition("=")
         run = args.runs / variant
