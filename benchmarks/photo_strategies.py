@@ -1,6 +1,7 @@
 """A hole in a large photo, filled by the ``resize`` and the ``crop`` strategies: detail and time.
 
-    python benchmarks/photo_strategies.py [--data ../shared/data/celebahq/256/images]
+    python benchmarks/photo_strategies.py [--data ../shared/data/celebahq/256/images] \
+        [--models celebahq64-full celebahq128-full]
 
 The photo is a 1024 × 768 collage of twelve 256 px CelebA-HQ faces (images 1–12: at 64 px
 they are in the shipped models' training split; this measures scale and detail, not
@@ -9,6 +10,7 @@ Laplacian of the grey image inside the hole, divided by that of a 16 px ring of 
 around it (1 = as detailed as its surroundings; the original photo's own ratio is given too).
 Time is the median of 5 calls of ``Inpainter.inpaint`` on the numpy photo. Then, in a fresh
 process, ``crop`` on a 4000 × 3000 photo with five holes: its peak resident memory and time.
+Each shipped model named by ``--models`` is measured on the same photo and hole.
 """
 
 from __future__ import annotations
@@ -79,33 +81,12 @@ def large_photo(model: str) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--data", type=Path, default=HERE.parents[1] / "shared" / "data" / "celebahq" / "256" / "images"
-    )
-    parser.add_argument("--model", default="celebahq64-full")
-    parser.add_argument("--output", type=Path, default=HERE / "results" / "photo_strategies.json")
-    args = parser.parse_args()
-    photo = collage(args.data)
-    mask = np.zeros(photo.shape[:2], np.uint8)
-    top, bottom, left, right = HOLE
-    mask[top:bottom, left:right] = 255
+def measure(model: str, photo: np.ndarray, mask: np.ndarray, inner: np.ndarray, ring: np.ndarray, output: Path) -> dict:
+    """Detail, time and known-pixel identity of ``resize`` and ``crop`` with one shipped model."""
     hole = mask > 0
-    ring = np.zeros_like(hole)
-    ring[top - RING : bottom + RING, left - RING : right + RING] = True
-    ring &= ~hole
-    inner = np.zeros_like(hole)
-    inner[top + 1 : bottom - 1, left + 1 : right - 1] = True  # the Laplacian inside, not across the seam
-    inpainter = Inpainter.from_pretrained(args.model, device="cpu")
-    results = {
-        "photo": list(photo.shape[:2]),
-        "hole": [bottom - top, right - left],
-        "model": args.model,
-        "threads": torch.get_num_threads(),
-        "original_detail_ratio": laplacian_variance(photo, inner) / laplacian_variance(photo, ring),
-        "strategies": {},
-    }
+    top, bottom, left, right = HOLE
+    inpainter = Inpainter.from_pretrained(model, device="cpu")
+    results: dict = {"resolution": inpainter.resolution, "strategies": {}}
     for strategy in ("resize", "crop"):
         filled = inpainter.inpaint(photo, mask, strategy=strategy)
         seconds = []
@@ -119,9 +100,37 @@ def main() -> None:
             "known_pixels_identical": bool(np.array_equal(filled[~hole], photo[~hole])),
         }
         Image.fromarray(filled[top - 64 : bottom + 64, left - 64 : right + 64]).save(
-            args.output.with_name(f"photo_strategies_{strategy}.png")
+            output.with_name(f"{output.stem}_{model}_{strategy}.png")
         )
-    results["large_photo"] = large_photo(args.model)
+    results["large_photo"] = large_photo(model)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--data", type=Path, default=HERE.parents[1] / "shared" / "data" / "celebahq" / "256" / "images"
+    )
+    parser.add_argument("--models", nargs="+", default=["celebahq64-full", "celebahq128-full"])
+    parser.add_argument("--output", type=Path, default=HERE / "results" / "photo_strategies.json")
+    args = parser.parse_args()
+    photo = collage(args.data)
+    mask = np.zeros(photo.shape[:2], np.uint8)
+    top, bottom, left, right = HOLE
+    mask[top:bottom, left:right] = 255
+    hole = mask > 0
+    ring = np.zeros_like(hole)
+    ring[top - RING : bottom + RING, left - RING : right + RING] = True
+    ring &= ~hole
+    inner = np.zeros_like(hole)
+    inner[top + 1 : bottom - 1, left + 1 : right - 1] = True  # the Laplacian inside, not across the seam
+    results = {
+        "photo": list(photo.shape[:2]),
+        "hole": [bottom - top, right - left],
+        "threads": torch.get_num_threads(),
+        "original_detail_ratio": laplacian_variance(photo, inner) / laplacian_variance(photo, ring),
+        "models": {model: measure(model, photo, mask, inner, ring, args.output) for model in args.models},
+    }
     save_results(results, args.output)
 
 
