@@ -78,4 +78,6 @@ def test_a_film_spade_model_trains_and_runs_through_the_inpainter(tmp_path: Path
     image, mask, _ = inputs()
     with torch.no_grad():
         expected = inpainter.model.inpaint(image, mask)
-    torch.testing.assert_close(inpainter.inpaint_tensor(image, mask), expected, atol=1e-5, rtol=0)
+    # the Inpainter runs a BatchNorm-folded, channels-last copy: the same function, summed in another
+    # order, so trained weights differ from the model by float32 rounding (1.2e-5 seen on one CPU)
+    torch.testing.assert_close(inpainter.inpaint_tensor(image, mask), expected, atol=1e-4, rtol=0)
