@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import numpy as np
 import torch
 
 from semantic_inpaint.evaluation import PerImage
+from semantic_inpaint.io import atomic_path
 
 _METADATA = "__metadata__"
 
@@ -50,18 +49,9 @@ def save_scores(path: Path, scores: PerImage, metadata: dict[str, Any]) -> None:
     if _METADATA in scores:
         raise ValueError(f"scores: {_METADATA!r} is reserved for the metadata, received it as a metric")
     arrays = {name: value.detach().cpu().numpy() for name, value in scores.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez_compressed(stream, **arrays, **{_METADATA: np.array(json.dumps(metadata, sort_keys=True))})
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's file is private; a score file is not
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    arrays[_METADATA] = np.array(json.dumps(metadata, sort_keys=True))
+    with atomic_path(path) as temporary, open(temporary, "wb") as stream:  # a stream: numpy adds no suffix
+        np.savez_compressed(stream, **arrays)
 
 
 def load_scores(path: Path) -> tuple[PerImage, dict[str, Any]]:

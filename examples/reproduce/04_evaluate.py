@@ -110,9 +110,9 @@ def training_summary(run: Path) -> dict[str, Any]:
     }
 
 
-def scoring_setup(config: EvaluationConfig, mask_name: str, judged: bool) -> dict[str, Any]:
-    """What a score of mask type ``mask_name`` depends on besides the method: two score files with
-    the same setup were computed on the same images, masks, embedders and judges."""
+def scoring_setup(config: EvaluationConfig) -> dict[str, Any]:
+    """What every score depends on besides the method and the mask type: two score files of one
+    mask type with the same setup were computed on the same images, embedders and retrieval."""
     embedders = {
         name: file_digest(load_config(path, PretrainConfig).output)
         for name, path in (("attribute", config.attribute), ("segmentation", config.segmentation))
@@ -126,12 +126,10 @@ def scoring_setup(config: EvaluationConfig, mask_name: str, judged: bool) -> dic
     return {
         "data": data,
         "resolution": config.resolution,
-        "mask": config.masks[mask_name].model_dump(mode="json"),
         "seed": config.seed,
         "batch_size": config.batch_size,
         "blend": config.blend,
         "embedders": embedders,
-        "judges": [spec.model_dump(mode="json") for spec in config.judges] if judged else [],
         "retrieval": retrieval,
         "fid_weights": file_digest(config.fid_weights) if config.fid_weights else None,
     }
@@ -195,9 +193,11 @@ def main() -> None:
             report["gender_judge_check"] = gender_judge_check(judge, config.data, config)
             print(f"gender judge vs CelebA Male label: {report['gender_judge_check']}")
     started = time.perf_counter()
+    common_setup = scoring_setup(config)
     for mask_name, spec in config.masks.items():
         judged = config.judge_masks is None or mask_name in config.judge_masks
-        setup = fingerprint(scoring_setup(config, mask_name, judged))
+        judge_specs = [judge.model_dump(mode="json") for judge in config.judges] if judged else []
+        setup = fingerprint({**common_setup, "mask": spec.model_dump(mode="json"), "judges": judge_specs})
         folder = Path(config.results) / "per_image" / mask_name
         stored = stored_scores(folder, setup)
         rescore = set(methods) if "all" in args.rescore else set(args.rescore)
@@ -234,9 +234,9 @@ def main() -> None:
             stored[name] = scores, metadata
         ordered = ["masked", *config.classical, *sorted(set(stored) - {"masked", *config.classical})]
         per_image = {name: stored[name][0] for name in ordered if name in stored}
-        for name in ordered:
-            if "training" in stored.get(name, ({}, {}))[1]:
-                trained.setdefault(name, stored[name][1]["training"])
+        for name, (_, metadata) in stored.items():
+            if "training" in metadata:
+                trained.setdefault(name, metadata["training"])  # a model scored earlier, its run not here
         report["masks"][mask_name] = summarise(
             per_image, reference=config.reference, resamples=config.resamples, seed=config.seed
         )
@@ -244,13 +244,11 @@ def main() -> None:
         for method, scores in report["masks"][mask_name]["scores"].items():
             print(f"  {method:<16} " + "  ".join(f"{k} {v['mean']:.4g}" for k, v in scores.items()))
     report["evaluation_seconds"] = time.perf_counter() - started
-    report.update(
-        {
-            f"train_{key}": {name: summary[field] for name, summary in sorted(trained.items())}
-            for key, field in (("seconds", "seconds"), ("devices", "device"), ("steps", "steps"))
-        },
-        condition_weights={name: summary["condition_weights"] for name, summary in sorted(trained.items())},
-    )
+    runs = sorted(trained.items())
+    report["train_seconds"] = {name: summary["seconds"] for name, summary in runs}
+    report["train_devices"] = {name: summary["device"] for name, summary in runs}
+    report["train_steps"] = {name: summary["steps"] for name, summary in runs}
+    report["condition_weights"] = {name: summary["condition_weights"] for name, summary in runs}
     write_json(Path(config.results) / "inpainting.json", report)
     importlib.import_module("05_report").write_report(Path(config.results).parent, args.report)
 
