@@ -15,7 +15,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from semantic_inpaint.data.folder import list_images
-from semantic_inpaint.inference import Inpainter, Strategy
+from semantic_inpaint.inference import Detail, Inpainter, Strategy
 from semantic_inpaint.io import read_mask_image, read_rgb_image
 
 
@@ -62,13 +62,14 @@ def inpaint_folder(
     mask_threshold: float | None = None,
     strategy: Strategy = "resize",
     tile: int | None = None,
+    detail: Detail = "none",
     attributes: Mapping[str | int, float] | None = None,
     grid: bool = False,
     progress: bool = True,
 ) -> tuple[int, int]:
     """Fill every image of ``images`` (recursively) with its mask; returns ``(written, skipped)``.
 
-    ``mask_threshold``, ``strategy``, ``tile`` and ``attributes`` are :meth:`Inpainter.inpaint`'s (a part
+    ``mask_threshold``, ``strategy``, ``tile``, ``detail`` and ``attributes`` are :meth:`Inpainter.inpaint`'s (a part
     map belongs to one photo, so folders take none)."""
     pairs = matched_masks(images, masks)
     written = skipped = 0
@@ -80,7 +81,13 @@ def inpaint_folder(
         image = np.asarray(read_rgb_image(image_path))
         hole = read_mask_image(mask_path)
         filled = inpainter.inpaint(
-            image, hole, mask_threshold=mask_threshold, strategy=strategy, tile=tile, attributes=attributes
+            image,
+            hole,
+            mask_threshold=mask_threshold,
+            strategy=strategy,
+            tile=tile,
+            detail=detail,
+            attributes=attributes,
         )
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial.png")

@@ -115,6 +115,7 @@ def command_inpaint(args: argparse.Namespace) -> None:
             mask_threshold=args.mask_threshold,
             strategy=args.strategy,
             tile=args.tile,
+            detail=args.detail,
             attributes=requests["attributes"],
             grid=args.grid,
         )
@@ -123,7 +124,13 @@ def command_inpaint(args: argparse.Namespace) -> None:
     image = np.asarray(read_rgb_image(args.image))  # upright by its EXIF orientation
     hole = read_mask_image(args.mask)
     result = inpainter.inpaint(
-        image, hole, mask_threshold=args.mask_threshold, strategy=args.strategy, tile=args.tile, **requests
+        image,
+        hole,
+        mask_threshold=args.mask_threshold,
+        strategy=args.strategy,
+        tile=args.tile,
+        detail=args.detail,
+        **requests,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(result).save(args.out)
@@ -265,6 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PX",
         help="with --strategy native: fill windows of at most PX x PX pixels one at a time (bounded memory)",
+    )
+    inpaint.add_argument(
+        "--detail",
+        choices=["none", "residual"],
+        default="none",
+        help="residual: where the model works below the photo's scale (resize, crop, face on a large photo), "
+        "add the fine detail of the known pixels around the hole to the fill; none: the fill as the model made it",
     )
     inpaint.add_argument(
         "--blend",

@@ -113,6 +113,11 @@ class FaceWindow:
     def crop(self) -> tuple[slice, slice]:
         return slice(self.top, self.bottom), slice(self.left, self.right)
 
+    @property
+    def photo_pixels_per_face_pixel(self) -> float:
+        """How many photo pixels one aligned pixel spans along a side (above 1: the face is larger than the square)."""
+        return float(abs(np.linalg.det(self.to_aligned[:, :2])) ** -0.5)
+
     def _matrix(self, forward: bool, like: Tensor) -> Tensor:
         matrix = self.to_aligned if forward else invert_affine(self.to_aligned)
         return torch.as_tensor(matrix, dtype=torch.float32, device=like.device)[None].expand(like.shape[0], -1, -1)

@@ -39,6 +39,7 @@ from semantic_inpaint.model import BoostedGAN, conditions_summary
 from semantic_inpaint.native_tiles import native_tiles, pad_to_multiple
 from semantic_inpaint.poisson_blend import poisson_blend
 from semantic_inpaint.registry import Registry
+from semantic_inpaint.residual_detail import residual_detail
 from semantic_inpaint.training.runtime import resolve_device
 from semantic_inpaint.validation import check_image, check_mask, check_tensor
 
@@ -51,6 +52,9 @@ ValueRange = tuple[float, float]
 Strategy = Literal["resize", "crop", "native", "face"]
 #: how the fill meets the known pixels: Poisson-blended (see :mod:`semantic_inpaint.poisson_blend`) or as generated
 Blend = Literal["poisson", "none"]
+#: the fill's finest detail: as the model made it (``none``), or, where the model worked below
+#: the photo's scale, with the known context's residual detail added (see :mod:`semantic_inpaint.residual_detail`)
+Detail = Literal["none", "residual"]
 #: windows filled in one batch by the ``crop`` strategy (bounds the memory of many holes)
 WINDOWS_PER_BATCH = 16
 
@@ -535,16 +539,27 @@ class Inpainter:
         return {"signals": signals, "where": requests.where}
 
     def _composite_window(
-        self, prediction: Tensor, image: Tensor, mask: Tensor, size: tuple[int, int], bounds: Bounds
+        self,
+        prediction: Tensor,
+        image: Tensor,
+        mask: Tensor,
+        size: tuple[int, int],
+        bounds: Bounds,
+        detail: Detail = "none",
     ) -> Tensor:
         """The fill brought to the image's ``size`` inside the box ``bounds`` only, composited
-        into that box's known pixels (``image``, ``mask``: the box's contents)."""
+        into that box's known pixels (``image``, ``mask``: the box's contents), with the
+        context's residual detail where ``detail="residual"``."""
         top, bottom, left, right = bounds
         if tuple(size) == tuple(prediction.shape[-2:]):
             fill = prediction[..., top:bottom, left:right]
         else:
             fill = resize_window(prediction, size, bounds)
-        return composite(fill, image.to(fill.device, fill.dtype), mask.to(fill.device, fill.dtype))
+        image, mask = image.to(fill.device, fill.dtype), mask.to(fill.device, fill.dtype)
+        if detail == "residual":
+            scale = (size[0] / prediction.shape[-2], size[1] / prediction.shape[-1])
+            fill = residual_detail(image, mask, fill, scale).clamp(-1, 1)
+        return composite(fill, image, mask)
 
     @torch.inference_mode()
     def _inpaint_array(
@@ -554,6 +569,7 @@ class Inpainter:
         strategy: Strategy = "resize",
         requests: Requests | None = None,
         tile: int | None = None,
+        detail: Detail = "none",
     ) -> np.ndarray:
         """``(H, W, 3)`` uint8 or ``[0, 1]`` float image, ``(H, W)`` float32 hole → the image filled.
 
@@ -570,7 +586,7 @@ class Inpainter:
         if strategy == "native":
             return self._inpaint_native(pixels, image, hole, requests, tile)
         if strategy == "face":
-            return self._inpaint_faces(image, hole, requests)
+            return self._inpaint_faces(image, hole, requests, detail)
         if strategy == "crop":
             windows = hole_windows(hole > 0, self.resolution)
         else:
@@ -585,7 +601,7 @@ class Inpainter:
                 self._requests_at(requests, crops, partial(resize_labels, side=side), len(crops)),
             )
             for index, window in enumerate(chunk):
-                self._write_window(pixels, image, hole, window, prediction[index : index + 1])
+                self._write_window(pixels, image, hole, window, prediction[index : index + 1], detail)
         return pixels
 
     def _inpaint_native(
@@ -604,14 +620,16 @@ class Inpainter:
             self._write_window(pixels, image, hole, window, prediction[..., : window.height, : window.width])
         return pixels
 
-    def _inpaint_faces(self, image: np.ndarray, hole: np.ndarray, requests: Requests | None) -> np.ndarray:
+    def _inpaint_faces(
+        self, image: np.ndarray, hole: np.ndarray, requests: Requests | None, detail: Detail = "none"
+    ) -> np.ndarray:
         """Fill the hole of each face in its aligned square, the rest of the hole with ``crop``.
 
         The detector looks at a first ``crop`` fill, so that a hole over the eyes or the mouth
         does not hide the face; faces are taken most confident first, each filling the hole
         pixels its square covers and no other face has filled.
         """
-        context = self._inpaint_array(image, hole, "crop", requests)
+        context = self._inpaint_array(image, hole, "crop", requests, detail=detail)
         faces = self.face_detector()(photo_uint8(context))
         if not faces:
             warnings.warn("strategy 'face': no face found in the photo; filled with strategy 'crop'", stacklevel=4)
@@ -630,11 +648,15 @@ class Inpainter:
                 self._requests_at(requests, [crop], window.labels_to_face, 1),
             )
             filled = window.from_face(prediction.float().cpu())
+            if detail == "residual":
+                scale = (window.photo_pixels_per_face_pixel,) * 2
+                box_hole = torch.from_numpy(hole[crop] > 0)[None, None].float()
+                filled = residual_detail(_array_as_tensor(image[crop]), box_hole, filled, scale).clamp(-1, 1)
             owned = remaining[crop] & window.covered()
             np.copyto(pixels[crop], photo_values(filled, image.dtype), where=owned[..., None])
             remaining[crop] &= ~owned
         if remaining.any():
-            return self._inpaint_array(pixels, remaining.astype(np.float32), "crop", requests)
+            return self._inpaint_array(pixels, remaining.astype(np.float32), "crop", requests, detail=detail)
         return pixels
 
     def face_detector(self) -> FaceDetector:
@@ -644,21 +666,37 @@ class Inpainter:
         return self._face_detector
 
     def _write_window(
-        self, pixels: np.ndarray, image: np.ndarray, hole: np.ndarray, window: HoleWindow, prediction: Tensor
+        self,
+        pixels: np.ndarray,
+        image: np.ndarray,
+        hole: np.ndarray,
+        window: HoleWindow,
+        prediction: Tensor,
+        detail: Detail = "none",
     ) -> None:
-        """Composite one window's prediction into the hole pixels of its region, in place."""
-        top, bottom, left, right = window.region
+        """Composite one window's prediction into the hole pixels of its region, in place.
+
+        With ``detail="residual"`` the fill is computed over the region grown by its own size
+        (inside the window), so that the known context around it can lend its detail.
+        """
+        region = window.region
+        top, bottom, left, right = region
+        if detail == "residual":
+            margin = max(bottom - top, right - left)
+            top, bottom = max(window.top, top - margin), min(window.top + window.height, bottom + margin)
+            left, right = max(window.left, left - margin), min(window.left + window.width, right + margin)
         local = (top - window.top, bottom - window.top, left - window.left, right - window.left)
-        region_mask = torch.from_numpy(hole[top:bottom, left:right])[None, None]
         filled = self._composite_window(
             prediction,
             _array_as_tensor(image[top:bottom, left:right]),
-            region_mask,
+            torch.from_numpy(hole[top:bottom, left:right])[None, None],
             (window.height, window.width),
             local,
+            detail,
         )
+        inside = filled[..., region[0] - top : region[1] - top, region[2] - left : region[3] - left]
         owned = window.owned(hole > 0)[..., None]
-        np.copyto(pixels[top:bottom, left:right], photo_values(filled, image.dtype), where=owned)
+        np.copyto(pixels[region[0] : region[1], region[2] : region[3]], photo_values(inside, image.dtype), where=owned)
 
     @overload
     def inpaint(
@@ -673,6 +711,7 @@ class Inpainter:
         mask_threshold: float | None = None,
         strategy: Strategy = "resize",
         tile: int | None = None,
+        detail: Detail = "none",
     ) -> np.ndarray: ...
     @overload
     def inpaint(
@@ -683,6 +722,7 @@ class Inpainter:
         mask_threshold: float | None = None,
         strategy: Strategy = "resize",
         tile: int | None = None,
+        detail: Detail = "none",
     ) -> Image.Image: ...
 
     def inpaint(
@@ -694,6 +734,7 @@ class Inpainter:
         mask_threshold: float | None = None,
         strategy: Strategy = "resize",
         tile: int | None = None,
+        detail: Detail = "none",
         attributes: Mapping[str | int, float] | None = None,
         parts: Any = None,
         parts_where: OverrideWhere = "hole",
@@ -729,6 +770,12 @@ class Inpainter:
                 resized.
             tile: ``native`` only: fill windows of at most ``tile × tile`` pixels one at a time
                 (bounded memory for very large photos); ``None``: the whole photo at once.
+            detail: for photos: ``"none"`` (default) keeps the fill as the model made it;
+                ``"residual"`` adds, where the model worked below the photo's scale
+                (``resize``, ``crop`` and ``face`` on a large photo), the fine detail of the
+                known pixels around the hole, each patch of the hole taking that of the known
+                patch most like it (:mod:`semantic_inpaint.residual_detail`): grain and texture
+                at the photo's scale instead of a blur, at a small cost in pixel error.
             attributes: set attributes instead of the predicted ones, e.g. ``{"Smiling": 1.0,
                 "Eyeglasses": 1.0}`` (names: the attribute embedder's ``attribute_names``).
             parts: a part map to fill by instead of the predicted one, the image's size (PIL
@@ -750,6 +797,8 @@ class Inpainter:
                 f"tile: expected at least {2 * self.graph.size_multiple} px (twice the generator's size multiple), "
                 f"received {tile}"
             )
+        if detail not in get_args(Detail):
+            raise ValueError(f"detail: expected 'none' or 'residual', received {detail!r}")
         asked = {"attributes": attributes, "parts": parts, "parts_where": parts_where, "signals": signals}
         if isinstance(image, Tensor):
             if not isinstance(mask, Tensor):
@@ -758,6 +807,8 @@ class Inpainter:
                 raise ValueError(
                     f"strategy: {strategy!r} works on photos (PIL images, numpy arrays); tensors are resized"
                 )
+            if detail != "none":
+                raise ValueError(f"detail: {detail!r} works on photos (PIL images, numpy arrays); received a tensor")
             requests = self.requests(tuple(image.shape[-2:]), **asked)
             if image.ndim == 3:
                 return self._inpaint_tensor_input(image[None], mask[None], value_range, mask_threshold, requests)[0]
@@ -767,13 +818,19 @@ class Inpainter:
                 raise TypeError(f"mask: expected a PIL image like the image, received {type(mask).__name__}")
             upright = np.asarray(upright_rgb(image))
             filled = self.inpaint(
-                upright, upright_hole(mask), mask_threshold=mask_threshold, strategy=strategy, tile=tile, **asked
+                upright,
+                upright_hole(mask),
+                mask_threshold=mask_threshold,
+                strategy=strategy,
+                tile=tile,
+                detail=detail,
+                **asked,
             )
             return Image.fromarray(filled)
         if not isinstance(image, np.ndarray):
             raise TypeError(f"image: expected a PIL image, numpy array or tensor, received {type(image).__name__}")
         hole = _checked_arrays(image, mask, mask_threshold)
-        return self._inpaint_array(image, hole, strategy, self.requests(image.shape[:2], **asked), tile)
+        return self._inpaint_array(image, hole, strategy, self.requests(image.shape[:2], **asked), tile, detail)
 
     def _inpaint_tensor_input(
         self,

@@ -79,3 +79,16 @@ def test_a_folder_runs_natively_in_tiles_and_a_bad_tile_is_a_one_line_error(tmp_
         .err.strip()
         .endswith("tile: expected at least 32 px (twice the generator's size multiple), received 8")
     )
+
+
+def test_a_folder_runs_with_residual_detail_from_the_command_line(tmp_path: Path, capsys) -> None:
+    photos, masks = photos_and_masks(tmp_path)
+    arguments = ["inpaint", "--model", "celebahq64-none", "--image", str(photos), "--mask", str(masks), "--device"]
+    arguments += ["cpu", "--strategy", "crop", "--detail", "residual", "--out", str(tmp_path / "out")]
+    assert cli.main(arguments) == 0
+    original, filled = np.asarray(Image.open(photos / "c.png")), np.asarray(Image.open(tmp_path / "out" / "c.png"))
+    hole = np.asarray(Image.open(masks / "c.png")) > 0
+    assert np.array_equal(filled[~hole], original[~hole]) and not np.array_equal(filled[hole], original[hole])
+    with pytest.raises(SystemExit) as exit_code:
+        cli.main([*arguments[:-4], "--detail", "sharp", "--out", str(tmp_path / "bad")])
+    assert exit_code.value.code == 2 and "invalid choice: 'sharp'" in capsys.readouterr().err

@@ -116,6 +116,9 @@ def test_two_turned_faces_are_found_aligned_and_filled_in_their_own_square(inpai
     assert np.array_equal(filled[hole == 0], photo[hole == 0])
     assert not np.array_equal(filled[hole > 0], cropped[hole > 0])
     assert not np.array_equal(filled[hole > 0], photo[hole > 0])
+    detailed = inpainter.inpaint(photo, hole, strategy="face", detail="residual")  # faces larger than 64 px
+    assert np.array_equal(detailed[hole == 0], photo[hole == 0])
+    assert not np.array_equal(detailed[hole > 0], filled[hole > 0])
 
 
 @needs_faces
