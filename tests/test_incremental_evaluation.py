@@ -32,6 +32,22 @@ def run_evaluation(monkeypatch: pytest.MonkeyPatch, config: Path, *arguments: st
     return json.loads((config.parent / "results" / "tiny" / "inpainting.json").read_text())
 
 
+def run_script(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], script: str, *arguments: str
+) -> str:
+    """Run a reproduction script's ``main`` in this process; returns what it printed."""
+    if str(REPRODUCE) not in sys.path:
+        monkeypatch.syspath_prepend(str(REPRODUCE))
+    spec = importlib.util.spec_from_file_location(Path(script).stem, REPRODUCE / script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(sys, "argv", [script, *arguments])
+    capsys.readouterr()
+    module.main()
+    return capsys.readouterr().out
+
+
 def test_a_model_scored_once_stays_in_the_tables_after_its_run_folder_is_gone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -65,6 +81,17 @@ def test_a_model_scored_once_stays_in_the_tables_after_its_run_folder_is_gone(
     assert again["masks"] == everything["masks"]  # same means, intervals and paired differences
     assert again["train_steps"] == everything["train_steps"]
     assert again["condition_weights"] == everything["condition_weights"]
+
+    capsys.readouterr()
+    later_minus_early = everything["masks"]["center"]["differences"]["later"]["psnr"]
+    results = str(tmp_path / "results" / "tiny")
+    table = run_script(
+        monkeypatch, capsys, "paired_differences.py", "--results", results, "--reference", "later", "--resamples", "100"
+    )
+    early_row = next(line for line in table.splitlines() if line.startswith("| early |"))
+    psnr_cell = early_row.split(" | ")[1]  # the other way round: early minus later
+    low, high = later_minus_early["ci95"]
+    assert psnr_cell == f"{-later_minus_early['mean']:+.2f} [{-high:+.2f}, {-low:+.2f}]"
 
     capsys.readouterr()
     reseeded = run_evaluation(monkeypatch, config, "--set", "seed=1")  # other masks: the saved scores don't apply
