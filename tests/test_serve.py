@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,10 @@ def test_undo_takes_back_the_last_stroke_and_ctrl_z_does_too(address: str, tmp_p
 
 def test_the_documented_command_serves_the_page(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "semantic_inpaint.cli", "serve", "--models", "celebahq64-none", "--port", "0"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    # as typed at a terminal: a job started in the background (CI run under nohup ... &) inherits
+    # an ignored SIGINT, and Python then leaves Ctrl+C ignored
+    terminal = partial(signal.signal, signal.SIGINT, signal.SIG_DFL)
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=tmp_path, preexec_fn=terminal)
     try:
         line = server.stdout.readline()  # "serving none on http://127.0.0.1:PORT/ (Ctrl+C to stop)"
         url = line.split(" on ")[1].split()[0]
