@@ -20,7 +20,6 @@ resident memory and time. Each shipped model named by ``--models`` is measured.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from inference_report import save_results  # a sibling script: python puts its folder on sys.path
+from face_strategy import hole_psnr  # sibling scripts: python puts their folder on sys.path
+from inference_report import save_results
 from PIL import Image
 
 from semantic_inpaint.inference import Inpainter
@@ -106,11 +106,6 @@ def regions(hole: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple[np
 
 def detail_ratio(image: np.ndarray, inner: np.ndarray, ring: np.ndarray) -> float:
     return laplacian_variance(image, inner) / laplacian_variance(image, ring)
-
-
-def hole_psnr(filled: np.ndarray, photo: np.ndarray, mask: np.ndarray) -> float:
-    error = (filled.astype(np.float64) - photo.astype(np.float64))[mask > 0] / 255
-    return -10 * math.log10(float(np.mean(error**2)))
 
 
 def face_photos(folder: Path, count: int) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:

@@ -94,7 +94,8 @@ def residual_detail(image: Tensor, hole: Tensor, fill: Tensor, scale: tuple[floa
     nearest = torch.cat(
         [_near_source(chunk, sources, generator) for chunk in descriptors[is_target].split(TARGETS_PER_CHUNK)]
     )
-    residuals = F.unfold(photo - _low_pass(photo, band), patch, stride=cell)[0]  # (3·patch², patches)
+    band_pass = model_scale if band == tuple(scale) else _low_pass(photo, band)  # the same unless capped
+    residuals = F.unfold(photo - band_pass, patch, stride=cell)[0]  # (3·patch², patches)
     hann = torch.sin(torch.pi * (torch.arange(patch, device=fill.device) + 0.5) / patch) ** 2
     weights = (hann[:, None] * hann[None, :]).flatten().repeat(3)[:, None]  # (3·patch², 1)
     chosen = torch.zeros_like(residuals)
