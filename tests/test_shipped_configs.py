@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,23 @@ def test_shipped_config_is_valid(path: Path) -> None:
 def test_every_scale_has_the_four_steps() -> None:
     for scale in {p.parent for p in CONFIGS}:
         assert sorted(p.name[:2] for p in scale.glob("*.yaml")) == ["01", "02", "03", "04"], scale
+
+
+def test_table_one_variants_differ_from_the_base_only_in_generator_and_its_learning_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """03_train.py's Table I peers share the base budget; DeepFill v2 alone keeps its paper's rate."""
+    reproduce = REPO_ROOT / "examples" / "reproduce"
+    monkeypatch.syspath_prepend(str(reproduce))  # as when the script runs: its helpers sit beside it
+    spec = importlib.util.spec_from_file_location("train", reproduce / "03_train.py")
+    assert spec is not None and spec.loader is not None
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    base = load_config(reproduce / "configs" / "small64" / "03_gan.yaml", RunConfig)
+    for name in ("gated", "gated_full", "unet", "unet_full", "context_encoder"):
+        variant = train.variant_config(base, name)
+        expected = 1e-4 if name.startswith("gated") else base.training.lr_generator
+        assert variant.training.lr_generator == expected, name
+        assert variant.training.steps == base.training.steps and variant.training.seed == base.training.seed
+        assert variant.model.generator.name == name.removesuffix("_full")
+        assert bool(variant.model.conditions) == name.endswith("_full"), name

@@ -47,6 +47,10 @@ TABLE_II = [
 #: backbone boosted with both conditions (the paper's own boosted model is ``full``)
 TABLE_I = ["context_encoder", "global_local", "partial_conv", "gated", "unet", "unet_full"]
 GROUPS = {"table1": TABLE_I, "table2": TABLE_II}
+#: generators trained at their own paper's generator learning rate instead of the base config's:
+#: DeepFill v2's gated network has no normalisation, and at the base 1e-3 its 64 px run
+#: diverged at step ~1200 (the fill collapsed to one grey and never recovered); Yu et al. use 1e-4
+GENERATOR_LEARNING_RATES = {"gated": 1e-4}
 #: the controllable recipes: half of each batch asked for other signals, a consistency term of
 #: weight 1, and how the requests are drawn and weighed
 CONTROLLABLE = {
@@ -64,6 +68,7 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
     generator = name.removesuffix("_full")
     if generator in generators:
         config.model.generator.name = generator  # the same options (width) for every generator
+        config.training.lr_generator = GENERATOR_LEARNING_RATES.get(generator, config.training.lr_generator)
         if generator == "global_local":  # GL is its completion network *and* its local discriminator
             config.model.local_discriminator = config.model.discriminator.model_copy(deep=True)
         if generator == name:

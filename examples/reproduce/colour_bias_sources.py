@@ -1,0 +1,83 @@
+"""Where a trained model's hole colour bias comes from: its weights, its known-pixel ring, the blend.
+
+    python examples/reproduce/colour_bias_sources.py runs/reproduce/small64/gan/full runs/reproduce/small64/gan/none
+
+On a validation split of the 64 px faces (images 25001..26000: never trained on, and not the
+evaluation split 24001..25000), centred half-side holes, eval mode, images in [-1, 1], per run:
+
+- the mean signed colour error per channel in the hole and the hole PSNR of the composited
+  fill, for the averaged generator that checkpoints and exports hold and for the last step's
+  trained weights beside it (each with BatchNorm statistics recomputed for it by the trainer);
+- the averaged generator's mean signed error on the known pixels bordering the hole (the
+  one-pixel ring outside it): Poisson blending (``Inpainter``'s default) shifts the fill by
+  ``image − output`` there, so a ring error moves the whole hole's colour the other way;
+- the hole bias and PSNR of the Poisson-blended fill, as ``Inpainter`` returns it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from semantic_inpaint.core import composite
+from semantic_inpaint.data.faces import CelebAHQ
+from semantic_inpaint.inference import Inpainter
+from semantic_inpaint.io import load_checkpoint
+from semantic_inpaint.masks import CenteredSquare
+from semantic_inpaint.metrics import hole_colour_bias
+from semantic_inpaint.model import BoostedGAN
+from semantic_inpaint.poisson_blend import poisson_blend
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "celebahq" / "64"
+#: images per forward pass
+CHUNK = 250
+
+
+@torch.no_grad()
+def outputs(model: BoostedGAN, images: Tensor, masks: Tensor) -> Tensor:
+    """The raw generator output ``(N, 3, H, W)`` for every image, in chunks."""
+    return torch.cat([model.generate(i, m) for i, m in zip(images.split(CHUNK), masks.split(CHUNK), strict=True)])
+
+
+def hole_scores(filled: Tensor, images: Tensor, masks: Tensor) -> str:
+    bias = {name[-1]: round(value.mean().item(), 4) for name, value in hole_colour_bias(filled, images, masks).items()}
+    mse = ((filled - images) ** 2 * masks).sum() / (masks.sum() * 3)
+    return f"hole bias {bias}, hole PSNR {10 * torch.log10(4 / mse).item():.2f} dB"
+
+
+def ring_error(output: Tensor, images: Tensor, masks: Tensor) -> str:
+    """Mean signed ``output − image`` per channel on the known pixels that touch the hole."""
+    ring = F.max_pool2d(masks, 3, stride=1, padding=1) - masks
+    error = ((output - images) * ring).sum(dim=(0, 2, 3)) / ring.sum()
+    return f"known-ring error {dict(zip('rgb', (round(value, 4) for value in error.tolist()), strict=True))}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path, help="training run folders")
+    args = parser.parse_args()
+    validation = CelebAHQ(DATA, resolution=64, first=25001, last=26000, parts=False)
+    images = torch.stack([validation[i]["image"] for i in range(len(validation))])
+    masks = CenteredSquare(64)(len(images))
+    for run in args.runs:
+        checkpoint = run / "checkpoints" / "last.pt"
+        model = Inpainter.from_checkpoint(checkpoint, device="cpu").model
+        output = outputs(model, images, masks)
+        filled = composite(output, images, masks)
+        print(f"{run.name}: average (what checkpoints and exports hold): {hole_scores(filled, images, masks)}")
+        print(f"{run.name}: average, {ring_error(output, images, masks)}")
+        blended = poisson_blend(output, images, masks)
+        print(f"{run.name}: average, Poisson-blended: {hole_scores(blended, images, masks)}")
+        trained = load_checkpoint(checkpoint).get("generator_training")
+        if trained is not None:
+            model.generator.load_state_dict(trained)
+            filled = composite(outputs(model, images, masks), images, masks)
+            print(f"{run.name}: last step's weights: {hole_scores(filled, images, masks)}")
+
+
+if __name__ == "__main__":
+    main()
