@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -14,6 +17,7 @@ from semantic_inpaint.config import RunConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_CELEBAHQ = REPO_ROOT.parent / "shared" / "data" / "celebahq"
+REPRODUCE = REPO_ROOT / "examples" / "reproduce"
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -79,3 +83,14 @@ def assert_windows_cover_the_hole_once(hole: np.ndarray, windows: list) -> None:
         assert 0 <= window.left <= left and right <= window.left + window.width <= width
         owners[top:bottom, left:right] += window.owned(hole)
     assert np.array_equal(owners, hole.astype(int))
+
+
+def load_reproduction_script(script: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """``examples/reproduce/<script>`` as a module, its sibling helpers importable as when it runs."""
+    if str(REPRODUCE) not in sys.path:
+        monkeypatch.syspath_prepend(str(REPRODUCE))
+    spec = importlib.util.spec_from_file_location(Path(script).stem, REPRODUCE / script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

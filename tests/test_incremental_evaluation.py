@@ -3,7 +3,6 @@ same numbers as scoring everything at once, and leaves out files scored under ot
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sys
@@ -13,18 +12,11 @@ import pytest
 import yaml
 
 from semantic_inpaint.training import Trainer
-from tests.conftest import REPO_ROOT, tiny_run
-
-REPRODUCE = REPO_ROOT / "examples" / "reproduce"
+from tests.conftest import load_reproduction_script, tiny_run
 
 
 def run_evaluation(monkeypatch: pytest.MonkeyPatch, config: Path, *arguments: str) -> dict:
-    if str(REPRODUCE) not in sys.path:  # as when the script runs: its helpers sit beside it
-        monkeypatch.syspath_prepend(str(REPRODUCE))
-    spec = importlib.util.spec_from_file_location("evaluate", REPRODUCE / "04_evaluate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_reproduction_script("04_evaluate.py", monkeypatch)
     report = config.parent / "results.md"
     monkeypatch.setattr(sys, "argv", ["04_evaluate.py", "--config", str(config), "--report", str(report), *arguments])
     module.main()
@@ -36,12 +28,7 @@ def run_script(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], script: str, *arguments: str
 ) -> str:
     """Run a reproduction script's ``main`` in this process; returns what it printed."""
-    if str(REPRODUCE) not in sys.path:
-        monkeypatch.syspath_prepend(str(REPRODUCE))
-    spec = importlib.util.spec_from_file_location(Path(script).stem, REPRODUCE / script)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_reproduction_script(script, monkeypatch)
     monkeypatch.setattr(sys, "argv", [script, *arguments])
     capsys.readouterr()
     module.main()

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
-from tests.conftest import REPO_ROOT
+import pytest
 
-REPRODUCE = REPO_ROOT / "examples" / "reproduce"
-
-
-def load_report_module() -> ModuleType:
-    if str(REPRODUCE) not in sys.path:  # as when the script runs: its helpers sit beside it
-        sys.path.insert(0, str(REPRODUCE))
-    spec = importlib.util.spec_from_file_location("report", REPRODUCE / "05_report.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import REPO_ROOT, REPRODUCE, load_reproduction_script
 
 
-def test_results_page_matches_the_saved_json(tmp_path: Path) -> None:
+def test_results_page_matches_the_saved_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     output = tmp_path / "results.md"
-    load_report_module().write_report(REPRODUCE / "results", output)
+    load_reproduction_script("05_report.py", monkeypatch).write_report(REPRODUCE / "results", output)
     assert output.read_text() == (REPO_ROOT / "docs" / "results.md").read_text(), (
         "docs/results.md is stale: run python examples/reproduce/05_report.py"
     )
 
 
-def test_table_two_rows_are_sorted_by_the_condition_weights(tmp_path: Path) -> None:
+def test_table_two_rows_are_sorted_by_the_condition_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     weights = {"full": (0.1, 0.1), "none": None, "a1_s0": (1.0, 0.0), "a0_s0.01": (0.0, 0.01)}
 
     def estimate(value: float) -> dict:
@@ -56,7 +43,7 @@ def test_table_two_rows_are_sorted_by_the_condition_weights(tmp_path: Path) -> N
     }
     (tmp_path / "results" / "tiny").mkdir(parents=True)
     (tmp_path / "results" / "tiny" / "inpainting.json").write_text(json.dumps(data))
-    load_report_module().write_report(tmp_path / "results", tmp_path / "results.md")
+    load_reproduction_script("05_report.py", monkeypatch).write_report(tmp_path / "results", tmp_path / "results.md")
     page = (tmp_path / "results.md").read_text()
     section = page.split("Table II")[1]
     assert "2 ablation runs evaluated so far" in section

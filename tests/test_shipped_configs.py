@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from semantic_inpaint.config import EvaluationConfig, RunConfig, load_config
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import PretrainConfig
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, REPRODUCE, load_reproduction_script
 
 CONFIGS = sorted((REPO_ROOT / "examples" / "reproduce" / "configs").rglob("*.yaml"))
 KIND = {"01": PretrainConfig, "02": PretrainConfig, "03": RunConfig, "04": EvaluationConfig}
@@ -40,13 +39,8 @@ def test_table_one_variants_differ_from_the_base_only_in_generator_and_its_learn
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """03_train.py's Table I peers share the base budget; DeepFill v2 alone keeps its paper's rate."""
-    reproduce = REPO_ROOT / "examples" / "reproduce"
-    monkeypatch.syspath_prepend(str(reproduce))  # as when the script runs: its helpers sit beside it
-    spec = importlib.util.spec_from_file_location("train", reproduce / "03_train.py")
-    assert spec is not None and spec.loader is not None
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
-    base = load_config(reproduce / "configs" / "small64" / "03_gan.yaml", RunConfig)
+    train = load_reproduction_script("03_train.py", monkeypatch)
+    base = load_config(REPRODUCE / "configs" / "small64" / "03_gan.yaml", RunConfig)
     for name in ("gated", "gated_full", "unet", "unet_full", "context_encoder"):
         variant = train.variant_config(base, name)
         expected = 1e-4 if name.startswith("gated") else base.training.lr_generator
