@@ -1,4 +1,5 @@
-"""docs/results.md is generated from the saved results JSON, and Table II is ordered by (λa, λs)."""
+"""docs/results.md is generated from the saved results JSON, and Table II is ordered by (λa, λs) and shows
+every ablation's hole colour bias."""
 
 from __future__ import annotations
 
@@ -18,14 +19,21 @@ def test_results_page_matches_the_saved_json(tmp_path: Path, monkeypatch: pytest
     )
 
 
-def test_table_two_rows_are_sorted_by_the_condition_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_table_two_rows_are_sorted_by_the_condition_weights_with_their_hole_bias(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     weights = {"full": (0.1, 0.1), "none": None, "a1_s0": (1.0, 0.0), "a0_s0.01": (0.0, 0.01)}
 
     def estimate(value: float) -> dict:
         return {"mean": value, "ci95": [value - 1, value + 1], "images": 3}
 
     scores = {
-        name: {"psnr": estimate(20.0 + i), "ssim": estimate(0.5), "part_miou": estimate(0.6)}
+        name: {
+            "psnr": estimate(20.0 + i),
+            "ssim": estimate(0.5),
+            "part_miou": estimate(0.6),
+            **{f"hole_bias_{c}": estimate(0.001 * i) for c in "rgb"},
+        }
         for i, name in enumerate(weights)
     }
     data = {
@@ -50,3 +58,7 @@ def test_table_two_rows_are_sorted_by_the_condition_weights(tmp_path: Path, monk
     table_two = [line for line in section.splitlines() if line.startswith("| ")][1:5]  # after the header
     assert [row.split("|")[3].strip() for row in table_two] == ["none", "a0_s0.01", "full", "a1_s0"]
     assert table_two[3].split("|")[4].strip() == "22.00 [21.00, 23.00]"  # a1_s0's PSNR and interval, from the JSON
+    bias_section = page.split("Table II — hole colour bias (center masks)")[1]
+    bias_rows = [line for line in bias_section.splitlines() if line.startswith("| ")][1:5]  # after the header
+    assert [row.split("|")[3].strip() for row in bias_rows] == ["none", "a0_s0.01", "full", "a1_s0"]
+    assert bias_rows[3].split("|")[6].strip() == "+0.002 [-0.998, +1.002]"  # a1_s0's hole bias B, from the JSON
