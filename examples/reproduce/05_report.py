@@ -171,15 +171,7 @@ def inpainting_sections(results: Results) -> list[str]:
         if evaluation["differences"]:
             parts.append(difference_table(mask, evaluation, [*PIXEL_COLUMNS[2:], *SEMANTIC_COLUMNS, *judges]))
         if has_ablations:
-            parts.append(ablation_table(f"Table II — ablation of λa, λs ({mask} masks)", scores, data))
-            parts.append(
-                ablation_table(
-                    f"Table II — hole colour bias{' and judges nobody here trained' * bool(judges)} ({mask} masks)",
-                    scores,
-                    data,
-                    [*bias, *judges],
-                )
-            )
+            parts.append(ablation_tables(mask, scores, data, bias, judges))
         else:
             parts.append(f"No Table II ablation has been evaluated at this scale ({mask} masks).\n")
     return parts
@@ -197,33 +189,35 @@ def difference_table(mask: str, evaluation: dict[str, Any], columns: Columns) ->
     )
 
 
-def ablation_table(
-    title: str, scores: dict[str, dict[str, Estimate]], data: dict[str, Any], columns: Columns | None = None
+def ablation_tables(
+    mask: str, scores: dict[str, dict[str, Estimate]], data: dict[str, Any], bias: Columns, judges: Columns
 ) -> str:
-    """Table II: one row per trained model, keyed and sorted by its (λa, λs).
+    """Table II: one row per trained model, keyed and sorted by its (λa, λs), in two tables.
 
-    Without ``columns``: the paper's columns (PSNR, SSIM, the consistency scores) under a note on
-    how many ablations are in; with them: those columns only.
+    The first has the paper's columns (PSNR, SSIM, the consistency scores) under a note on how many
+    ablations are in; the second the same rows with the hole colour bias and the judges' columns.
     """
     weights = {
         name: (w.get("attribute", 0.0), w.get("segmentation", 0.0))
         for name, w in data["condition_weights"].items()
         if name in scores and (name in ("none", "full") or ABLATION.fullmatch(name))
     }
-    note = ""
-    if columns is None:
-        columns = PIXEL_COLUMNS[2:] + SEMANTIC_COLUMNS
-        ablations = sum(bool(ABLATION.fullmatch(name)) for name in weights)
-        note = (
-            f"{ablations} ablation run{'s' * (ablations != 1)} evaluated so far, next to `none` and `full`; "
-            "`03_train.py --variants table2` trains all ten of the paper's (a finished variant is skipped, "
-            "an interrupted one resumes), and `04_evaluate.py` scores every finished run.\n\n"
-        )
-    rows = [
-        [f"{a:g}", f"{s:g}", name, *cells(scores[name], columns)]
-        for name, (a, s) in sorted(weights.items(), key=lambda item: item[1])
-    ]
-    return f"#### {title}\n\n" + note + table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
+    ordered = sorted(weights.items(), key=lambda item: item[1])
+
+    def rows_table(columns: Columns) -> str:
+        rows = [[f"{a:g}", f"{s:g}", name, *cells(scores[name], columns)] for name, (a, s) in ordered]
+        return table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
+
+    ablations = sum(bool(ABLATION.fullmatch(name)) for name in weights)
+    return (
+        f"#### Table II — ablation of λa, λs ({mask} masks)\n\n"
+        f"{ablations} ablation run{'s' * (ablations != 1)} evaluated so far, next to `none` and `full`; "
+        "`03_train.py --variants table2` trains all ten of the paper's (a finished variant is skipped, "
+        "an interrupted one resumes), and `04_evaluate.py` scores every finished run.\n\n"
+        + rows_table(PIXEL_COLUMNS[2:] + SEMANTIC_COLUMNS)
+        + f"\n#### Table II — hole colour bias{' and judges nobody here trained' * bool(judges)} ({mask} masks)\n\n"
+        + rows_table([*bias, *judges])
+    )
 
 
 def control_section(results: Results) -> list[str]:
