@@ -121,6 +121,15 @@ class ControlConfig(StrictModel):
         description="weight of the term pulling what the frozen embedders read from the fill toward the signal "
         "the generator was asked for",
     )
+    told_real_share: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="share of each batch, after the perturbed samples, whose generator is told the signals the "
+        "embedders read from the real, unmasked image (maps inside the hole only) and reconstructs it: paired examples "
+        "of what a signal means for the hole, which a reading of the masked image (where e.g. the mouth is hidden) "
+        "cannot give; the rest of the batch keeps the paper's input",
+    )
     vector_requests: Literal["swap", "flip"] = Field(
         "swap",
         description="what a perturbed sample's vector signals ask for: another sample's whole vector ('swap') or "
@@ -150,6 +159,15 @@ class ControlConfig(StrictModel):
         description="each condition perturbs its own share of the perturbed samples (the others keep their own "
         "signal), so that two requests never contradict each other on one sample",
     )
+
+    @model_validator(mode="after")
+    def _paper_input_kept(self) -> ControlConfig:
+        if self.swap_share + self.told_real_share >= 1:
+            raise ValueError(
+                "told_real_share: expected swap_share + told_real_share < 1 (some samples keep the paper's input, "
+                f"what inference gives without a request), received {self.swap_share} + {self.told_real_share}"
+            )
+        return self
 
 
 class ModelConfig(StrictModel):

@@ -19,6 +19,8 @@ from semantic_inpaint.training.control import (
     low_pass_hole_l2,
     requested_signals,
     swapped_count,
+    told_real_count,
+    told_real_signals,
 )
 from tests.conftest import tiny_run
 
@@ -87,6 +89,33 @@ def test_flipped_rows_ask_for_the_opposite_of_exactly_that_many_entries_and_each
     torch.testing.assert_close(told["attribute"][~changed], given_input["attribute"][~changed])
     moved = (asked["segmentation"] != real["segmentation"]).flatten(1).any(1)
     assert not moved[: rows["segmentation"].start].any() and not moved[swapped:].any()
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.integers(2, 8), swap=st.floats(0, 0.49), told_share=st.floats(0.01, 0.5), seed=st.integers(0, 1000))
+def test_told_rows_get_their_real_signal_inside_the_hole_and_one_row_keeps_the_papers_input(
+    batch: int, swap: float, told_share: float, seed: int
+) -> None:
+    torch.manual_seed(seed)
+    control = ControlConfig(swap_share=swap, told_real_share=told_share)
+    swapped = swapped_count(swap, batch)
+    told = told_real_count(control, batch, swapped)
+    masked, real, hole = signals_of(batch), signals_of(batch), centred_hole(batch)
+    given_input = told_real_signals(embedders(), masked, real, hole, slice(swapped, swapped + told))
+    assert swapped + told <= batch - 1
+    inside = hole[0, 0] > 0
+    for row in range(batch):
+        source = real if swapped <= row < swapped + told else masked
+        torch.testing.assert_close(given_input["attribute"][row], source["attribute"][row])
+        torch.testing.assert_close(given_input["segmentation"][row][:, inside], source["segmentation"][row][:, inside])
+        torch.testing.assert_close(
+            given_input["segmentation"][row][:, ~inside], masked["segmentation"][row][:, ~inside]
+        )
+
+
+def test_a_recipe_that_leaves_no_sample_the_papers_input_is_refused() -> None:
+    with pytest.raises(ValueError, match="swap_share \\+ told_real_share < 1"):
+        ControlConfig(swap_share=0.5, told_real_share=0.5)
 
 
 def test_the_consistency_term_is_smallest_for_the_fill_that_reads_as_requested() -> None:
@@ -207,10 +236,11 @@ def test_the_consistency_term_steers_a_generator_toward_the_requested_signal() -
         {},
         {"vector_requests": "flip", "one_condition_per_sample": True},
         {"changed_entry_weight": 10.0, "low_pass_weight": 1.0},
+        {"swap_share": 0.25, "told_real_share": 0.5},
     ],
 )
 def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requests: dict) -> None:
-    run = controllable(tmp_path / "run", 2, swap_share=0.5, consistency_weight=1.0, **requests)
+    run = controllable(tmp_path / "run", 2, **({"swap_share": 0.5, "consistency_weight": 1.0} | requests))
     record = Trainer(run).fit(progress=False)
     assert record["step"] == 2 and record["consistency"] > 0
     assert ("low_pass" in record) == ("low_pass_weight" in requests)

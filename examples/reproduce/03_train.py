@@ -19,7 +19,10 @@ perturbed face, attributes and parts perturbed on separate faces),
 ``controllable_anchored``: ``controllable`` with each attribute entry and part pixel that a
 request changed counting ten times the others in the consistency term, and the perturbed faces
 held to the original's colour (an L2 between the means of 16-pixel squares of fill and
-original in the hole), and
+original in the hole),
+``controllable_told``: a quarter of each batch asked for other faces' signals, half told the
+signals of their own real, unmasked face and reconstructing it (paired examples of what an
+attribute or a part means for the hole), the last quarter the paper's input, and
 ``full_shared``: ``full`` with one shared-trunk discriminator instead of three. A
 finished variant is skipped; an interrupted one resumes from its last checkpoint.
 """
@@ -57,6 +60,7 @@ CONTROLLABLE = {
     "controllable": {},
     "controllable_flip": {"vector_requests": "flip", "flipped_entries": 2, "one_condition_per_sample": True},
     "controllable_anchored": {"changed_entry_weight": 10.0, "low_pass_weight": 1.0, "low_pass_window": 16},
+    "controllable_told": {"swap_share": 0.25, "told_real_share": 0.5},
 }
 
 
@@ -78,7 +82,7 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
     elif name == "full_shared":  # the full model judged by one shared-trunk discriminator (speed, issue 16)
         config.model.discriminator.name = "shared_trunk"
     elif name in CONTROLLABLE:
-        config.model.control = ControlConfig(swap_share=0.5, consistency_weight=1.0, **CONTROLLABLE[name])
+        config.model.control = ControlConfig(**{"swap_share": 0.5, "consistency_weight": 1.0} | CONTROLLABLE[name])
         config.model.generator.options.update(vector_conditioning="film", map_conditioning="spade")
     elif name != "full":
         match = re.fullmatch(r"a([0-9.]+)_s([0-9.]+)", name)

@@ -19,6 +19,11 @@ What a perturbed sample is asked for:
   drawn uniformly, set to the opposite of what the real image reads (``0`` or ``1``), the
   request a user makes ("make this face smile"), rare entries asked as often as common ones.
 
+With ``told_real_share`` the next rows are told the signals of their *real* image (a map
+inside the hole only) and reconstruct it, like the rest: what the masked image's reading cannot
+show (a smile behind the hole), these rows pair with the pixels that show it, so the generator
+learns what each entry and part means for the fill.
+
 With ``one_condition_per_sample`` each condition perturbs its own share of those rows (the
 others keep their own signal), so two requests never contradict each other on one sample.
 Which samples are perturbed is a fixed slice of a batch whose order is already random, and the
@@ -118,15 +123,51 @@ def requested_signals(
     requested = {}
     for name, signal in signals.items():
         rows = requests.rows[name]
-        own = signal[rows]
         if name in requests.flipped:
-            asked = torch.where(requests.flipped[name], requests.flip_values[name], own)
+            asked = torch.where(requests.flipped[name], requests.flip_values[name], signal[rows])
         else:
             asked = signal.roll(-requests.offset, dims=0)[rows]
-            if embedders[name].kind == "map":
-                asked = torch.where(hole[rows] > 0, asked, own)
-        requested[name] = torch.cat([signal[: rows.start], asked, signal[rows.stop :]])
+        requested[name] = replaced_rows(embedders[name].kind, signal, rows, asked, hole)
     return requested
+
+
+def told_real_count(control: ControlConfig, batch: int, swapped: int) -> int:
+    """How many samples after the ``swapped`` perturbed ones are told their real image's
+    signals (at least one sample keeps the paper's input).
+
+    Examples:
+        >>> told_real_count(ControlConfig(swap_share=0.25, told_real_share=0.5), 16, 4)
+        8
+        >>> told_real_count(ControlConfig(told_real_share=0.9), 2, 0)
+        1
+    """
+    return max(min(round(control.told_real_share * batch), batch - 1 - swapped), 0)
+
+
+def told_real_signals(
+    embedders: Mapping[str, SemanticEmbedder],
+    signals: Mapping[str, Tensor],
+    real: Mapping[str, Tensor],
+    hole: Tensor,
+    rows: slice,
+) -> dict[str, Tensor]:
+    """``signals`` (the masked images' readings) with ``rows`` told what the embedders read
+    from the real images instead: a vector whole, a map inside ``hole`` only.
+
+    Shape: each signal ``(B, ...)``; ``hole`` ``(B, 1, H, W)`` in ``{0, 1}``.
+    """
+    return {
+        name: replaced_rows(embedders[name].kind, signal, rows, real[name][rows], hole)
+        for name, signal in signals.items()
+    }
+
+
+def replaced_rows(kind: str, signal: Tensor, rows: slice, asked: Tensor, hole: Tensor) -> Tensor:
+    """``signal`` ``(B, ...)`` with its ``rows`` replaced by ``asked``; for a map (``kind``
+    ``"map"``) only inside ``hole`` ``(B, 1, H, W)``, the known pixels keep their reading."""
+    if kind == "map":
+        asked = torch.where(hole[rows] > 0, asked, signal[rows])
+    return torch.cat([signal[: rows.start], asked, signal[rows.stop :]])
 
 
 def changed_entries(kind: str, requested: Tensor, real: Tensor) -> Tensor:

@@ -52,6 +52,8 @@ from semantic_inpaint.training.control import (
     low_pass_hole_l2,
     requested_signals,
     swapped_count,
+    told_real_count,
+    told_real_signals,
 )
 from semantic_inpaint.training.distributed import setup_distributed
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
@@ -393,7 +395,7 @@ class Trainer:
         conditions that use it (a weighted one, or all under the controllable recipe).
         """
         control = self.config.model.control
-        every_real = control.swap_share > 0 or control.consistency_weight > 0
+        every_real = control.swap_share > 0 or control.consistency_weight > 0 or control.told_real_share > 0
         masked = image * (1 - mask)
         batch = image.shape[0]
         signals_input, signals_real = {}, {}
@@ -481,6 +483,10 @@ class Trainer:
                 requests = draw_requests(embedders, signals_real, swapped, control)
                 signals_input = requested_signals(embedders, signals_input, mask, requests)
                 signals_asked = requested_signals(embedders, signals_real, mask, requests)
+            told = told_real_count(control, image.shape[0], swapped) if embedders else 0
+            if told:  # paired examples: these rows are told their real image's signals and reconstruct it
+                rows = slice(swapped, swapped + told)
+                signals_input = told_real_signals(embedders, signals_input, signals_real, mask, rows)
         r1_gamma = self.config.model.r1_gamma
         real = image.detach().requires_grad_(True) if r1_gamma > 0 else image
         with autocast(self.device, amp):
