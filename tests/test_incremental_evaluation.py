@@ -86,3 +86,24 @@ def test_a_model_scored_once_stays_in_the_tables_after_its_run_folder_is_gone(
     assert "scored under other settings, left out" in output
     assert sorted(reseeded["masks"]["center"]["scores"]) == ["early", "masked", "telea"]
     assert reseeded["masks"]["center"]["scores"]["early"] != everything["masks"]["center"]["scores"]["early"]
+
+
+def test_a_control_measurement_keeps_the_models_measured_earlier_on_the_same_faces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = load_reproduction_script("07_measure_control.py", monkeypatch)
+    setup = {"config": "eval.yaml", "overrides": [], "data": {"name": "celebahq"}, "images": 300}
+    attributes = {"Male": {"flip_rate": 0.4}, "Smiling": {"flip_rate": 0.5}}
+    earlier = {
+        "with_parts": {"attributes": attributes, "parts": {}},
+        "no_parts": {"attributes": attributes},
+        "other_requests": {"attributes": {"Male": {"flip_rate": 0.4}}, "parts": {}},
+    }
+    saved = tmp_path / "control.json"
+    assert module.earlier_models(saved, setup, ["Male", "Smiling"], parts=True) == {}  # nothing measured yet
+    saved.write_text(json.dumps({**setup, "models": earlier}))
+    assert list(module.earlier_models(saved, setup, ["Male", "Smiling"], parts=True)) == ["with_parts"]
+    assert list(module.earlier_models(saved, setup, ["Male", "Smiling"], parts=False)) == ["no_parts"]
+    assert module.earlier_models(saved, {**setup, "images": 100}, ["Male", "Smiling"], parts=True) == {}
+    other_faces = {**setup, "overrides": ["data.options.first=25001"]}
+    assert module.earlier_models(saved, other_faces, ["Male", "Smiling"], parts=True) == {}

@@ -166,7 +166,9 @@ def main() -> None:
     for name, path in trained_models(config).items():
         methods[name] = Inpainter.from_checkpoint(path, device=device, blend=config.blend).inpaint_tensor
         sources[name] = f"checkpoint sha256 {file_digest(path)}"
-        trained[name] = training_summary(path.parent.parent)  # RUN/checkpoints/last.pt
+        run = path.parent.parent  # RUN/checkpoints/last.pt; a shipped .safetensors has no run folder
+        if (run / "config.yaml").exists():
+            trained[name] = training_summary(run)
     attribute = load_embedder(config.attribute)[0].to(device) if config.attribute else None
     segmentation = load_embedder(config.segmentation)[0].to(device) if config.segmentation else None
     extractor, database = None, None

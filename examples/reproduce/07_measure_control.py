@@ -17,12 +17,15 @@ by the segmentation embedder and, with ``--judges``, by part maps drawn from Fac
 landmarks (face parts only: FaceMesh draws no hair). Writes ``control.json`` to the config's
 results folder and prints the tables: flip rate, the same share without a request, how many
 of the other attributes stay as they were, and the parts' mIoU inside the hole with 95 %
-bootstrap intervals.
+bootstrap intervals. Models that an earlier ``control.json`` in that folder measured on the
+same faces with the same requests are kept (the ones named in ``--models`` are measured again),
+so a new model is measured without the runs of the others.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +101,23 @@ def part_scores(confusions: dict[str, dict[str, Tensor]]) -> dict[str, dict]:
     return scores
 
 
+def earlier_models(path: Path, report: dict, attributes: list[str], parts: bool) -> dict[str, dict]:
+    """The models ``path`` (an earlier ``control.json``) measured like ``report`` will be: same
+    config, overrides, faces and hardware-independent settings, the same ``attributes`` requested
+    and part maps measured or not as ``parts`` says; nothing when the file is absent."""
+    if not path.exists():
+        return {}
+    earlier = json.loads(path.read_text())
+    if any(earlier.get(key) != report[key] for key in ("config", "overrides", "data", "images")):
+        print(f"{path}: measured on other faces or settings, its models are left out")
+        return {}
+    return {
+        name: scores
+        for name, scores in earlier["models"].items()
+        if list(scores["attributes"]) == attributes and ("parts" in scores) == parts
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True, help="step 4's config: data, resolution, results")
@@ -122,6 +142,7 @@ def main() -> None:
         "images": args.images,
         "models": {},
     }
+    report["models"] = earlier_models(Path(config.results) / "control.json", report, args.attributes, args.parts)
     for pair in args.models:
         name, _, checkpoint = pair.partition("=")
         model = Inpainter.from_checkpoint(checkpoint, device="cpu").model.eval()
