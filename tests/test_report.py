@@ -54,7 +54,7 @@ def test_table_two_rows_are_sorted_by_the_condition_weights_with_their_hole_bias
     load_reproduction_script("05_report.py", monkeypatch).write_report(tmp_path / "results", tmp_path / "results.md")
     page = (tmp_path / "results.md").read_text()
     section = page.split("Table II")[1]
-    assert "2 ablation runs evaluated so far" in section
+    assert "2 of the ten ablation runs of the paper evaluated" in section
     table_two = [line for line in section.splitlines() if line.startswith("| ")][1:5]  # after the header
     assert [row.split("|")[3].strip() for row in table_two] == ["none", "a0_s0.01", "full", "a1_s0"]
     assert table_two[3].split("|")[4].strip() == "22.00 [21.00, 23.00]"  # a1_s0's PSNR and interval, from the JSON

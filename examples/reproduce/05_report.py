@@ -209,10 +209,11 @@ def ablation_tables(
         return table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
 
     ablations = sum(bool(ABLATION.fullmatch(name)) for name in weights)
+    evaluated = "All ten" if ablations == 10 else f"{ablations} of the ten"
     return (
         f"#### Table II — ablation of λa, λs ({mask} masks)\n\n"
-        f"{ablations} ablation run{'s' * (ablations != 1)} evaluated so far, next to `none` and `full`; "
-        "`03_train.py --variants table2` trains all ten of the paper's (a finished variant is skipped, "
+        f"{evaluated} ablation runs of the paper evaluated, next to `none` and `full`; "
+        "`03_train.py --variants table2` trains them (a finished variant is skipped, "
         "an interrupted one resumes), and `04_evaluate.py` scores every finished run.\n\n"
         + rows_table(PIXEL_COLUMNS[2:] + SEMANTIC_COLUMNS)
         + f"\n#### Table II — hole colour bias{' and judges nobody here trained' * bool(judges)} ({mask} masks)\n\n"
