@@ -34,21 +34,12 @@ import re
 from pathlib import Path
 
 from common import add_set_argument
+from paper_tables import TABLE_I, TABLE_II
 
 from semantic_inpaint.config import ControlConfig, RunConfig, load_config
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
 
-#: the four groups of Table II: one weight at 0 or at 0.1 while the other varies in {0.01, 0.1, 1}
-TABLE_II = [
-    *(f"a0_s{s}" for s in ("0.01", "0.1", "1")),
-    *(f"a{a}_s0" for a in ("0.01", "0.1", "1")),
-    *(f"a0.1_s{s}" for s in ("0.01", "1")),  # a0.1_s0.1 is "full"
-    *(f"a{a}_s0.1" for a in ("0.01", "1")),
-]
-#: Table I: the peers (CE, GL, PConv, DeepFill v2) and the fast backbone, plain, and the fast
-#: backbone boosted with both conditions (the paper's own boosted model is ``full``)
-TABLE_I = ["context_encoder", "global_local", "partial_conv", "gated", "unet", "unet_full"]
 GROUPS = {"table1": TABLE_I, "table2": TABLE_II}
 #: generators trained at their own paper's generator learning rate instead of the base config's:
 #: DeepFill v2's gated network has no normalisation, and at the base 1e-3 its 64 px run

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from intervals import Estimate, interval, rate
+from paper_tables import TABLE_II
 
 HERE = Path(__file__).resolve().parent
 RESULTS_ROOT = HERE / "results"
@@ -208,8 +209,8 @@ def ablation_tables(
         rows = [[f"{a:g}", f"{s:g}", name, *cells(scores[name], columns)] for name, (a, s) in ordered]
         return table(["λa", "λs", "model", *(column for _, column, _ in columns)], rows)
 
-    ablations = sum(bool(ABLATION.fullmatch(name)) for name in weights)
-    evaluated = "All ten" if ablations == 10 else f"{ablations} of the ten"
+    paper_ablations = sum(name in TABLE_II for name in weights)
+    evaluated = "All ten" if paper_ablations == len(TABLE_II) else f"{paper_ablations} of the ten"
     return (
         f"#### Table II — ablation of λa, λs ({mask} masks)\n\n"
         f"{evaluated} ablation runs of the paper evaluated, next to `none` and `full`; "
