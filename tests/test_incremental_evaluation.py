@@ -92,7 +92,14 @@ def test_a_control_measurement_keeps_the_models_measured_earlier_on_the_same_fac
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module = load_reproduction_script("07_measure_control.py", monkeypatch)
-    setup = {"config": "eval.yaml", "overrides": [], "data": {"name": "celebahq"}, "images": 300}
+    setup = {
+        "config": "eval.yaml",
+        "overrides": [],
+        "data": {"name": "celebahq"},
+        "images": 300,
+        "judges": True,
+        "young_below": 40.0,
+    }
     attributes = {"Male": {"flip_rate": 0.4}, "Smiling": {"flip_rate": 0.5}}
     earlier = {
         "with_parts": {"attributes": attributes, "parts": {}},
@@ -107,3 +114,5 @@ def test_a_control_measurement_keeps_the_models_measured_earlier_on_the_same_fac
     assert module.earlier_models(saved, {**setup, "images": 100}, ["Male", "Smiling"], parts=True) == {}
     other_faces = {**setup, "overrides": ["data.options.first=25001"]}
     assert module.earlier_models(saved, other_faces, ["Male", "Smiling"], parts=True) == {}
+    no_judge = {**setup, "judges": False, "young_below": None}  # no independent reader's columns
+    assert module.earlier_models(saved, no_judge, ["Male", "Smiling"], parts=True) == {}

@@ -101,14 +101,19 @@ def part_scores(confusions: dict[str, dict[str, Tensor]]) -> dict[str, dict]:
     return scores
 
 
+#: what a measurement depends on besides the model: two with the same values are comparable
+MEASURED_LIKE = ("config", "overrides", "data", "images", "judges", "young_below")
+
+
 def earlier_models(path: Path, report: dict, attributes: list[str], parts: bool) -> dict[str, dict]:
-    """The models ``path`` (an earlier ``control.json``) measured like ``report`` will be: same
-    config, overrides, faces and hardware-independent settings, the same ``attributes`` requested
-    and part maps measured or not as ``parts`` says; nothing when the file is absent."""
+    """The models ``path`` (an earlier ``control.json``) measured like ``report`` will be: the
+    same :data:`MEASURED_LIKE` settings (config, overrides, faces, independent readers), the same
+    ``attributes`` requested and part maps measured or not as ``parts`` says; nothing when the
+    file is absent."""
     if not path.exists():
         return {}
     earlier = json.loads(path.read_text())
-    if any(earlier.get(key) != report[key] for key in ("config", "overrides", "data", "images")):
+    if any(earlier.get(key) != report[key] for key in MEASURED_LIKE):
         print(f"{path}: measured on other faces or settings, its models are left out")
         return {}
     return {
@@ -140,7 +145,8 @@ def main() -> None:
         "data": config.data.model_dump(mode="json"),
         "hardware": hardware(),
         "images": args.images,
-        "models": {},
+        "judges": args.judges,
+        "young_below": args.young_below if args.judges else None,
     }
     report["models"] = earlier_models(Path(config.results) / "control.json", report, args.attributes, args.parts)
     for pair in args.models:
