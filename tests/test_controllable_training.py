@@ -16,6 +16,7 @@ from semantic_inpaint.training import Trainer
 from semantic_inpaint.training.control import (
     consistency_loss,
     draw_requests,
+    known_pixels_reconstruction,
     low_pass_hole_l2,
     requested_signals,
     swapped_count,
@@ -230,6 +231,24 @@ def test_the_consistency_term_steers_a_generator_toward_the_requested_signal() -
     assert losses[-1] < 0.92 * losses[0], losses
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 1000), loss=st.sampled_from(["l2", "hole_l1"]))
+def test_a_perturbed_sample_owes_its_known_pixels_and_nothing_in_its_hole(seed: int, loss: str) -> None:
+    torch.manual_seed(seed)
+    reconstruction = get_registry().build("reconstruction_loss", loss, {})
+    image, hole = torch.rand(3, 3, 8, 8) * 2 - 1, centred_hole(3)
+    prediction = (torch.rand(3, 3, 8, 8) * 2 - 1).requires_grad_(True)
+    term = known_pixels_reconstruction(reconstruction, prediction, image, hole)
+    (gradient,) = torch.autograd.grad(term, prediction)
+    assert float(term) > 0
+    assert float(gradient.mul(hole).abs().amax()) == 0  # the fill a request changed costs nothing
+    known = (1 - hole).bool().expand_as(gradient)
+    assert float(gradient[known].abs().amin()) > 0  # every known pixel is asked back
+    repainted = prediction.detach() * (1 - hole) + torch.rand(3, 3, 8, 8) * hole
+    assert float(known_pixels_reconstruction(reconstruction, repainted, image, hole)) == pytest.approx(float(term))
+    assert float(known_pixels_reconstruction(reconstruction, image * (1 - hole) + prediction * hole, image, hole)) == 0
+
+
 @pytest.mark.parametrize(
     "requests",
     [
@@ -244,6 +263,12 @@ def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requ
     record = Trainer(run).fit(progress=False)
     assert record["step"] == 2 and record["consistency"] > 0
     assert ("low_pass" in record) == ("low_pass_weight" in requests)
+    assert record["perturbed_known"] > 0  # on by default
+
+
+def test_perturbed_samples_can_go_without_their_known_pixels(tmp_path: Path) -> None:
+    run = controllable(tmp_path / "run", 2, swap_share=0.5, consistency_weight=1.0, perturbed_known_weight=0.0)
+    assert "perturbed_known" not in Trainer(run).fit(progress=False)
 
 
 @pytest.mark.parametrize("control", [{}, {"swap_share": 0.0, "consistency_weight": 0.0}])

@@ -3,7 +3,8 @@ ones the embedders read from the masked image.
 
 The first ``swapped`` samples of each batch are asked for something other than their own
 signals; the discriminators judge their fills against those requested signals and the
-reconstruction term skips them (their original is not what was asked for). A consistency term
+reconstruction term skips their holes (their original is not what was asked for there) but, with
+``perturbed_known_weight``, keeps their known pixels, which no request changes. A consistency term
 pulls what the frozen embedders read from every fill toward what was requested; with
 ``changed_entry_weight`` the entries a request changed weigh more than those it kept, so one
 requested attribute is not drowned by the others (17 for the reproduction's embedder). With
@@ -40,7 +41,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from semantic_inpaint.config import ControlConfig
-from semantic_inpaint.core import SemanticEmbedder
+from semantic_inpaint.core import SemanticEmbedder, composite
+from semantic_inpaint.losses import ReconstructionLoss
 
 
 def swapped_count(share: float, batch: int) -> int:
@@ -221,6 +223,27 @@ def request_weight(kind: str, requested: Tensor, real: Tensor, hole: Tensor, cha
     if kind == "vector":
         return raw / raw.mean()
     return raw * hole.sum() / (raw * hole).sum().clamp_min(1e-8)
+
+
+def known_pixels_reconstruction(
+    reconstruction: ReconstructionLoss, prediction: Tensor, image: Tensor, hole: Tensor
+) -> Tensor:
+    """The model's reconstruction term on the known pixels only: what a perturbed sample still owes.
+
+    The hole of ``prediction`` is replaced by the original's before the term is computed, so
+    the fill a request changed costs nothing and gets no gradient, whatever the term's form
+    (the paper's whole-image L2 or a plugin's).
+
+    Args:
+        reconstruction: the model's reconstruction loss.
+        prediction: ``(B, 3, H, W)`` in ``[-1, 1]``, the generator's output.
+        image: ``(B, 3, H, W)`` in ``[-1, 1]``, the original.
+        hole: ``(B, 1, H, W)`` in ``{0, 1}``, 1 where pixels are missing.
+
+    Returns:
+        A scalar.
+    """
+    return reconstruction(composite(image, prediction, hole), image, hole)
 
 
 def low_pass_hole_l2(prediction: Tensor, target: Tensor, hole: Tensor, window: int) -> Tensor:

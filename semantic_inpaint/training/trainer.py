@@ -49,6 +49,7 @@ from semantic_inpaint.registry import ComponentKind, Registry, get_registry
 from semantic_inpaint.training.control import (
     consistency_loss,
     draw_requests,
+    known_pixels_reconstruction,
     low_pass_hole_l2,
     requested_signals,
     swapped_count,
@@ -532,6 +533,12 @@ class Trainer:
                     embedders, fake, signals_asked, signals_real, mask, control.changed_entry_weight
                 )
                 loss_g = loss_g + control.consistency_weight * consistency
+            if control.perturbed_known_weight and swapped:  # a request changes the hole, not the known pixels
+                rows = slice(None, swapped)
+                known = known_pixels_reconstruction(
+                    model.reconstruction, prediction[rows].float(), image[rows], mask[rows]
+                )
+                loss_g = loss_g + control.perturbed_known_weight * known
             if control.low_pass_weight and swapped:
                 window = control.low_pass_window
                 low_pass = low_pass_hole_l2(prediction[:swapped].float(), image[:swapped], mask[:swapped], window)
@@ -557,6 +564,8 @@ class Trainer:
             metrics["r1"] = penalty
         if control.consistency_weight:
             metrics["consistency"] = consistency
+        if control.perturbed_known_weight and swapped:
+            metrics["perturbed_known"] = known
         if control.low_pass_weight and swapped:
             metrics["low_pass"] = low_pass
         if self.local_discriminator is not None:
