@@ -146,13 +146,12 @@ class ControlConfig(StrictModel):
         "keeps the term's scale; 1: a plain mean, under which one requested attribute of N weighs 1/N of its vector",
     )
     perturbed_known_weight: float = Field(
-        1.0,
+        0.0,
         ge=0,
         le=100,
         description="weight of the reconstruction term on the known pixels of the perturbed samples (their hole "
         "taken from the original, so only the pixels outside it count): a request changes what belongs in the "
-        "hole, not the pixels the user gave, and a generator that stops reproducing them shifts every Poisson-"
-        "blended fill by its error around the hole (0: perturbed samples have no pixel term there)",
+        "hole, not the pixels the user gave (0: perturbed samples have no pixel term there)",
     )
     low_pass_weight: float = Field(
         0.0,

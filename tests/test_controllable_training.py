@@ -256,6 +256,7 @@ def test_a_perturbed_sample_owes_its_known_pixels_and_nothing_in_its_hole(seed: 
         {"vector_requests": "flip", "one_condition_per_sample": True},
         {"changed_entry_weight": 10.0, "low_pass_weight": 1.0},
         {"swap_share": 0.25, "told_real_share": 0.5},
+        {"perturbed_known_weight": 1.0},
     ],
 )
 def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requests: dict) -> None:
@@ -263,12 +264,8 @@ def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requ
     record = Trainer(run).fit(progress=False)
     assert record["step"] == 2 and record["consistency"] > 0
     assert ("low_pass" in record) == ("low_pass_weight" in requests)
-    assert record["perturbed_known"] > 0  # on by default
-
-
-def test_perturbed_samples_can_go_without_their_known_pixels(tmp_path: Path) -> None:
-    run = controllable(tmp_path / "run", 2, swap_share=0.5, consistency_weight=1.0, perturbed_known_weight=0.0)
-    assert "perturbed_known" not in Trainer(run).fit(progress=False)
+    assert ("perturbed_known" in record) == ("perturbed_known_weight" in requests)
+    assert record.get("perturbed_known", 1) > 0
 
 
 @pytest.mark.parametrize("control", [{}, {"swap_share": 0.0, "consistency_weight": 0.0}])

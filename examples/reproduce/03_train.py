@@ -22,7 +22,9 @@ held to the original's colour (an L2 between the means of 16-pixel squares of fi
 original in the hole),
 ``controllable_told``: a quarter of each batch asked for other faces' signals, half told the
 signals of their own real, unmasked face and reconstructing it (paired examples of what an
-attribute or a part means for the hole), the last quarter the paper's input, and
+attribute or a part means for the hole), the last quarter the paper's input,
+``controllable_known``: ``controllable`` with the perturbed faces' known pixels kept in the
+reconstruction term (the request changes only their hole), and
 ``full_shared``: ``full`` with one shared-trunk discriminator instead of three. A
 finished variant is skipped; an interrupted one resumes from its last checkpoint.
 """
@@ -52,6 +54,7 @@ CONTROLLABLE = {
     "controllable_flip": {"vector_requests": "flip", "flipped_entries": 2, "one_condition_per_sample": True},
     "controllable_anchored": {"changed_entry_weight": 10.0, "low_pass_weight": 1.0, "low_pass_window": 16},
     "controllable_told": {"swap_share": 0.25, "told_real_share": 0.5},
+    "controllable_known": {"perturbed_known_weight": 1.0},
 }
 
 
