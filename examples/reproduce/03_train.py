@@ -24,7 +24,9 @@ original in the hole),
 signals of their own real, unmasked face and reconstructing it (paired examples of what an
 attribute or a part means for the hole), the last quarter the paper's input,
 ``controllable_known``: ``controllable`` with the perturbed faces' known pixels kept in the
-reconstruction term (the request changes only their hole), and
+reconstruction term (the request changes only their hole),
+``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
+signals alone does), and
 ``full_shared``: ``full`` with one shared-trunk discriminator instead of three. A
 finished variant is skipped; an interrupted one resumes from its last checkpoint.
 """
@@ -55,6 +57,7 @@ CONTROLLABLE = {
     "controllable_anchored": {"changed_entry_weight": 10.0, "low_pass_weight": 1.0, "low_pass_window": 16},
     "controllable_told": {"swap_share": 0.25, "told_real_share": 0.5},
     "controllable_known": {"perturbed_known_weight": 1.0},
+    "controllable_unsteered": {"consistency_weight": 0.0},
 }
 
 
