@@ -48,3 +48,22 @@ def test_table_one_variants_differ_from_the_base_only_in_generator_and_its_learn
         assert variant.training.steps == base.training.steps and variant.training.seed == base.training.seed
         assert variant.model.generator.name == name.removesuffix("_full")
         assert bool(variant.model.conditions) == name.endswith("_full"), name
+
+
+def test_controllable_recipes_differ_from_full_only_in_their_control_and_conditioning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each recipe is ``full`` plus its own control settings, and ``controllable`` stays the shipped model's recipe."""
+    train = load_reproduction_script("03_train.py", monkeypatch)
+    base = load_config(REPRODUCE / "configs" / "small64" / "03_gan.yaml", RunConfig)
+    full = train.variant_config(base, "full")
+    for name, settings in train.CONTROLLABLE.items():
+        variant = train.variant_config(base, name)
+        assert variant.training.model_dump(exclude={"output_dir"}) == full.training.model_dump(exclude={"output_dir"})
+        assert variant.model.conditions == full.model.conditions, name
+        assert variant.model.generator.options["vector_conditioning"] == "film", name
+        control = variant.model.control
+        assert control.model_dump(include=set(settings)) == settings, name
+        assert (control.swap_share, control.consistency_weight) != (0, 0), name
+    shipped = train.variant_config(base, "controllable").model.control
+    assert shipped.swap_share == 0.5 and shipped.consistency_weight == 1.0 and shipped.perturbed_known_weight == 0
