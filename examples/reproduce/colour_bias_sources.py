@@ -58,11 +58,9 @@ def hole_scores(filled: Tensor, images: Tensor, masks: Tensor) -> str:
     return f"hole bias {bias}, hole PSNR {10 * torch.log10(4 / mse).item():.2f} dB"
 
 
-def ring_error(output: Tensor, images: Tensor, masks: Tensor) -> str:
-    """Mean signed ``output − image`` per channel on the known pixels that touch the hole."""
-    ring = F.max_pool2d(masks, 3, stride=1, padding=1) - masks
-    error = ((output - images) * ring).sum(dim=(0, 2, 3)) / ring.sum()
-    return f"known-ring error {dict(zip('rgb', (round(value, 4) for value in error.tolist()), strict=True))}"
+def known_ring(masks: Tensor) -> Tensor:
+    """``(N, 1, H, W)`` in ``{0, 1}``: the known pixels that touch the hole."""
+    return F.max_pool2d(masks, 3, stride=1, padding=1) - masks
 
 
 def mean_error(output: Tensor, images: Tensor, where: Tensor) -> Tensor:
@@ -70,21 +68,34 @@ def mean_error(output: Tensor, images: Tensor, where: Tensor) -> Tensor:
     return ((output - images) * where).sum(dim=(0, 2, 3)) / where.sum()
 
 
-def offset_transfer(name: str, model: BoostedGAN, images: Tensor, masks: Tensor) -> None:
-    """Validation hole bias, blended, after subtracting offsets measured on training images."""
+def ring_error(output: Tensor, images: Tensor, masks: Tensor) -> str:
+    """Mean signed ``output − image`` per channel on the known pixels that touch the hole."""
+    error = mean_error(output, images, known_ring(masks))
+    return f"known-ring error {dict(zip('rgb', (round(value, 4) for value in error.tolist()), strict=True))}"
+
+
+def training_holes() -> tuple[Tensor, dict[str, Tensor]]:
+    """Training images 1..1000 ``(1000, 3, 64, 64)`` in ``[-1, 1]`` and two sets of holes for them:
+    the training masks (random rectangles, seeded) and centred squares."""
     training = CelebAHQ(DATA, resolution=64, first=1, last=1000, parts=False)
-    train_images = torch.stack([training[i]["image"] for i in range(len(training))])
+    images = torch.stack([training[i]["image"] for i in range(len(training))])
     rectangles = get_registry().build("mask_generator", "rectangles", {}, resolution=64)
+    return images, {
+        "training rectangles": rectangles(len(images), generator=torch.Generator().manual_seed(0)),
+        "centred holes": CenteredSquare(64)(len(images)),
+    }
+
+
+def offset_transfer(
+    name: str, model: BoostedGAN, images: Tensor, masks: Tensor, train_images: Tensor, train_masks: dict[str, Tensor]
+) -> None:
+    """Validation hole bias, blended, after subtracting offsets measured on training images."""
     output = outputs(model, images, masks)
     print(f"{name}: no offset, Poisson-blended: {hole_scores(poisson_blend(output, images, masks), images, masks)}")
-    for shape, train_masks in [
-        ("training rectangles", rectangles(len(train_images), generator=torch.Generator().manual_seed(0))),
-        ("centred holes", CenteredSquare(64)(len(train_images))),
-    ]:
-        train_output = outputs(model, train_images, train_masks)
-        ring = F.max_pool2d(train_masks, 3, stride=1, padding=1) - train_masks
-        hole_offset = mean_error(train_output, train_images, train_masks).view(1, 3, 1, 1)
-        known_offset = mean_error(train_output, train_images, ring).view(1, 3, 1, 1)
+    for shape, holes in train_masks.items():
+        train_output = outputs(model, train_images, holes)
+        hole_offset = mean_error(train_output, train_images, holes).view(1, 3, 1, 1)
+        known_offset = mean_error(train_output, train_images, known_ring(holes)).view(1, 3, 1, 1)
         corrected = output - hole_offset * masks - known_offset * (1 - masks)
         blended = poisson_blend(corrected, images, masks)
         print(f"{name}: offsets measured on {shape}, Poisson-blended: {hole_scores(blended, images, masks)}")
@@ -99,11 +110,12 @@ def main() -> None:
     images = torch.stack([validation[i]["image"] for i in range(len(validation))])
     masks = CenteredSquare(64)(len(images))
     if args.offsets:
+        train_images, train_masks = training_holes()
         for name in args.runs:
             path = Path(name) / "checkpoints" / "last.pt" if Path(name).is_dir() else Path(name)
             found = path.is_file()
             inpainter = Inpainter.from_checkpoint(path, "cpu") if found else Inpainter.from_pretrained(name, "cpu")
-            offset_transfer(name, inpainter.model, images, masks)
+            offset_transfer(name, inpainter.model, images, masks, train_images, train_masks)
         return
     for run in map(Path, args.runs):
         checkpoint = run / "checkpoints" / "last.pt"

@@ -534,9 +534,8 @@ class Trainer:
                 )
                 loss_g = loss_g + control.consistency_weight * consistency
             if control.perturbed_known_weight and swapped:  # a request changes the hole, not the known pixels
-                rows = slice(None, swapped)
                 known = known_pixels_reconstruction(
-                    model.reconstruction, prediction[rows].float(), image[rows], mask[rows]
+                    model.reconstruction, prediction[:swapped].float(), image[:swapped], mask[:swapped]
                 )
                 loss_g = loss_g + control.perturbed_known_weight * known
             if control.low_pass_weight and swapped:
