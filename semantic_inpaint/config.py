@@ -209,6 +209,12 @@ class ModelConfig(StrictModel):
         description="weight of discriminator feature matching: the L1 distance of the global discriminator's "
         "convolution features of fill and original, added to the generator's loss; 0: off (the paper)",
     )
+    blend_in_training: bool = Field(
+        False,
+        description="every loss judges the fill Poisson-blended into the known pixels, as Inpainter returns it "
+        "(differentiably, one solver step per pixel of the side): a colour step between the fill and the "
+        "generator's own known-pixel ring costs; false: the losses judge the generator's output (the paper)",
+    )
     local_discriminator: ComponentConfig | None = Field(
         None,
         description="GL's local discriminator (Iizuka et al. 2017): any registered discriminator, judging the "

@@ -1,5 +1,6 @@
 """Poisson blending: a colour offset disappears, the fill's detail stays, known pixels and
-out-of-hole values are untouched, and the Inpainter blends by default."""
+out-of-hole values are untouched, the Inpainter blends by default, and the training blend
+matches it and passes a seam's cost back to the known ring."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semantic_inpaint.inference import Inpainter
-from semantic_inpaint.poisson_blend import laplacian, poisson_blend
+from semantic_inpaint.poisson_blend import blend_for_training, laplacian, poisson_blend
+from semantic_inpaint.registry import get_registry
 
 
 def box_hole(batch: int, size: int, top: int, left: int, height: int, width: int) -> torch.Tensor:
@@ -81,3 +83,33 @@ def test_the_inpainter_blends_by_default_and_keeps_the_known_pixels(device: torc
 def test_an_unknown_blend_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"blend: expected one of \['poisson', 'none'\], received 'soft'"):
         Inpainter.from_pretrained("celebahq64-none", device="cpu", blend="soft")
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 1000))
+def test_the_training_blend_reaches_the_converged_blend_on_training_masks(seed: int) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    holes = get_registry().build("mask_generator", "rectangles", {}, resolution=64)(8, generator=generator)
+    image = torch.rand(8, 3, 64, 64, generator=generator) * 2 - 1
+    fill = (image + 0.3 * torch.randn(8, 3, 64, 64, generator=generator)).clamp(-1, 1)
+    converged = poisson_blend(fill, image, holes, tolerance=1e-7, max_iterations=2000)
+    blended = blend_for_training(fill, image, holes)
+    torch.testing.assert_close(blended, converged, atol=5e-3, rtol=0)
+    colour_shift = ((blended - converged) * holes).sum(dim=(0, 2, 3)) / holes.sum()
+    assert float(colour_shift.abs().amax()) < 1e-4  # what a seam is made of: the hole's mean colour
+
+
+def test_the_training_blend_passes_a_hole_loss_back_to_the_known_ring_and_no_further() -> None:
+    image = torch.rand(2, 3, 24, 24) - 0.5  # fill and correction stay clear of the clamp to [-1, 1]
+    hole = box_hole(2, 24, 6, 8, 10, 9)
+    fill = (torch.rand(2, 3, 24, 24) - 0.5).requires_grad_(True)
+    blended = blend_for_training(fill, image, hole)
+    ((blended - image) ** 2 * hole).sum().backward()
+    ring = box_hole(2, 24, 5, 7, 12, 11) - hole  # the known pixels touching the hole (and its corners)
+    corners = torch.zeros(2, 1, 24, 24)
+    corners[..., [5, 5, 16, 16], [7, 17, 7, 17]] = 1
+    edge = (ring - corners).bool().expand_as(fill)
+    assert float(fill.grad[edge].abs().amin()) > 0  # a colour step at the seam costs
+    far = (1 - ring - hole).bool().expand_as(fill)
+    assert float(fill.grad[far].abs().amax()) == 0  # known pixels away from the hole are the image's
+    assert float(fill.grad[hole.bool().expand_as(fill)].abs().amin()) > 0

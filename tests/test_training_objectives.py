@@ -74,12 +74,27 @@ def test_training_with_hole_l1_and_r1_runs_logs_and_resumes_exactly(tmp_path: Pa
     assert json.loads(saved["config"])["model"]["reconstruction"]["options"]["valid_weight"] == 1.0
 
 
+def test_training_on_the_blended_fill_judges_what_the_inpainter_returns_and_resumes_exactly(tmp_path: Path) -> None:
+    Trainer(run_with(tmp_path / "paper", steps=1)).fit(progress=False)
+    Trainer(run_with(tmp_path / "straight", steps=3, blend_in_training=True)).fit(progress=False)
+    Trainer(run_with(tmp_path / "resumed", steps=2, blend_in_training=True)).fit(progress=False)
+    Trainer(run_with(tmp_path / "resumed", steps=3, blend_in_training=True), resume=True).fit(progress=False)
+    paper, straight, resumed = (
+        records(tmp_path / "paper"),
+        records(tmp_path / "straight"),
+        records(tmp_path / "resumed"),
+    )
+    # the same first weights, images and holes: blending takes the untrained fill's colour offset away
+    assert straight[0]["reconstruction"] < paper[0]["reconstruction"]
+    assert [r["loss_g"] for r in resumed] == pytest.approx([r["loss_g"] for r in straight], abs=1e-6)
+
+
 def test_a_checkpoint_written_before_these_settings_existed_still_resumes(tmp_path: Path) -> None:
     Trainer(run_with(tmp_path / "old", steps=2)).fit(progress=False)
     path = tmp_path / "old" / "checkpoints" / "last.pt"
     payload = load_checkpoint(path)
     config = json.loads(payload["config"])
-    del config["model"]["reconstruction"], config["model"]["r1_gamma"]
+    del config["model"]["reconstruction"], config["model"]["r1_gamma"], config["model"]["blend_in_training"]
     for option in ("vector_conditioning", "map_conditioning", "norm"):  # generator options added later
         del config["model"]["generator"]["options"][option]
     save_checkpoint({**payload, "config": json.dumps(config)}, path)

@@ -27,8 +27,10 @@ attribute or a part means for the hole), the last quarter the paper's input,
 reconstruction term (the request changes only their hole),
 ``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
 signals alone does), and
-``full_shared``: ``full`` with one shared-trunk discriminator instead of three. A
-finished variant is skipped; an interrupted one resumes from its last checkpoint.
+``full_shared``: ``full`` with one shared-trunk discriminator instead of three. Any variant
+with ``_blended`` appended (``none_blended``, ``controllable_blended``) is that variant with
+every loss judging its fill Poisson-blended into the known pixels, as ``Inpainter`` returns it
+(``model.blend_in_training``). A finished variant is skipped; an interrupted one resumes from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -63,6 +65,11 @@ CONTROLLABLE = {
 
 def variant_config(base: RunConfig, name: str) -> RunConfig:
     """The base config with the conditions and output folder of variant ``name``."""
+    if name.endswith("_blended"):  # any variant, its losses judging the Poisson-blended fill
+        config = variant_config(base, name.removesuffix("_blended"))
+        config.model.blend_in_training = True
+        config.training.output_dir = Path(base.training.output_dir) / name
+        return config
     config = base.model_copy(deep=True)
     config.training.output_dir = Path(base.training.output_dir) / name
     generators = get_registry().components("generator")
@@ -86,7 +93,7 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
         if match is None:
             raise SystemExit(
                 f"--variants: expected full, none, full_shared, {', '.join(CONTROLLABLE)}, a<λa>_s<λs>, "
-                f"<generator>[_full], table1 or table2, received {name!r}"
+                f"<generator>[_full] (any of them with _blended appended), table1 or table2, received {name!r}"
             )
         weights = {"attribute": float(match[1]), "segmentation": float(match[2])}
         for condition in config.model.conditions:

@@ -45,6 +45,7 @@ from semantic_inpaint.io import (
 from semantic_inpaint.losses import inpainting_loss, weighted_sum
 from semantic_inpaint.model import BoostedGAN, Condition
 from semantic_inpaint.models import SharedTrunkDiscriminator
+from semantic_inpaint.poisson_blend import blend_for_training
 from semantic_inpaint.registry import ComponentKind, Registry, get_registry
 from semantic_inpaint.training.control import (
     consistency_loss,
@@ -492,6 +493,8 @@ class Trainer:
         real = image.detach().requires_grad_(True) if r1_gamma > 0 else image
         with autocast(self.device, amp):
             prediction = self.generator(image, mask, signals_input)
+            if self.config.model.blend_in_training:  # the losses judge what Inpainter returns
+                prediction = blend_for_training(prediction, image, mask)
             fake = composite(prediction, image, mask)
             pairs, pairing = self._pairs(image.shape[0], signals_real, signals_asked, signals_wrong)
             both = torch.cat([real, fake.detach()])
