@@ -1,0 +1,98 @@
+"""How often can *any* fill flip an attribute? Real faces' holes pasted into each face.
+
+    python examples/reproduce/control_ceiling.py --model celebahq64-controllable
+
+Issue 14 asks a controllable model to make the attribute embedder read the requested value
+(the opposite of what it reads on the original) in at least 0.8 of faces with a centred
+half-side hole. Only the hole may change: the hair, jaw and background around it stay, and the
+embedder reads the whole picture. This script measures what real pixels achieve under that
+constraint. For each face of a validation split (images 25001..25300 by default: never
+trained on, not the evaluation split) and each attribute, donors are drawn from other
+validation faces (25301..26000) that the same embedder reads as the requested value; the
+donor's hole is pasted into the face and Poisson-blended as ``Inpainter`` blends a fill, and
+the embedder reads the result. It prints per attribute the flip rate of one random donor (a
+typical real fill of the requested kind) and of the best of ``--donors`` donors (a fill chosen
+to look the part), each with its 95 % bootstrap interval over faces.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+from intervals import interval
+from torch import Tensor
+
+from semantic_inpaint.core import composite
+from semantic_inpaint.data.faces import CelebAHQ
+from semantic_inpaint.inference import Inpainter
+from semantic_inpaint.masks import CenteredSquare
+from semantic_inpaint.poisson_blend import poisson_blend
+from semantic_inpaint.statistics import estimate, mean_statistic, resample_weights
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "celebahq" / "64"
+#: images per embedder pass
+CHUNK = 250
+
+
+def faces(first: int, last: int) -> Tensor:
+    """CelebA-HQ 64 px images ``first..last`` as ``(N, 3, 64, 64)`` in ``[-1, 1]``."""
+    split = CelebAHQ(DATA, resolution=64, first=first, last=last, parts=False)
+    return torch.stack([split[index]["image"] for index in range(len(split))])
+
+
+@torch.no_grad()
+def read(embedder: torch.nn.Module, images: Tensor) -> Tensor:
+    """The embedder's ``(N, A)`` attribute probabilities, in chunks."""
+    return torch.cat([embedder(chunk) for chunk in images.split(CHUNK)])
+
+
+def donor_flips(
+    embedder: torch.nn.Module, images: Tensor, donors: Tensor, index: int, count: int, generator: torch.Generator
+) -> Tensor:
+    """``(N, count)`` booleans: whether face ``n`` with the hole of its ``k``-th random donor of the
+    requested value of attribute ``index`` (the opposite of the face's own reading) reads as requested."""
+    hole = CenteredSquare(64)(len(images))
+    requested = read(embedder, images)[:, index] <= 0.5
+    donor_reads = read(embedder, donors)[:, index] > 0.5
+    pools = {value: torch.nonzero(donor_reads == value).flatten() for value in (False, True)}
+    flips = torch.empty(len(images), count, dtype=torch.bool)
+    for draw in range(count):
+        picks = {
+            value: pool[torch.randint(len(pool), (len(images),), generator=generator)] for value, pool in pools.items()
+        }
+        pasted = composite(donors[torch.where(requested, picks[True], picks[False])], images, hole)
+        flips[:, draw] = (read(embedder, poisson_blend(pasted, images, hole))[:, index] > 0.5) == requested
+    return flips
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--model", default="celebahq64-controllable", help="shipped name or checkpoint: its attribute embedder judges"
+    )
+    parser.add_argument("--attributes", nargs="+", default=["Male", "Young", "Smiling", "Eyeglasses"])
+    parser.add_argument("--faces", nargs=2, type=int, default=[25001, 25300], metavar=("FIRST", "LAST"))
+    parser.add_argument("--donor-faces", nargs=2, type=int, default=[25301, 26000], metavar=("FIRST", "LAST"))
+    parser.add_argument("--donors", type=int, default=20, help="donors drawn per face (best of them: the ceiling)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    path = Path(args.model)
+    inpainter = (
+        Inpainter.from_checkpoint(path, "cpu") if path.is_file() else Inpainter.from_pretrained(args.model, "cpu")
+    )
+    embedder = inpainter.model.conditions["attribute"].embedder
+    images, donors = faces(*args.faces), faces(*args.donor_faces)
+    weights = resample_weights(len(images), seed=args.seed)
+    generator = torch.Generator().manual_seed(args.seed)
+    print(f"{len(images)} faces, donors from {len(donors)}; judge: {args.model}'s attribute embedder")
+    for name in args.attributes:
+        flips = donor_flips(embedder, images, donors, embedder.names.index(name), args.donors, generator)
+        one = estimate(mean_statistic(flips[:, 0].double()), weights)
+        best = estimate(mean_statistic(flips.any(dim=1).double()), weights)
+        print(f"{name:<12} one random donor {interval(one)}   best of {args.donors} {interval(best)}")
+
+
+if __name__ == "__main__":
+    main()
