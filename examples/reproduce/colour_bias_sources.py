@@ -29,10 +29,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from common import cpu_inpainter, faces64
 from torch import Tensor
 
 from semantic_inpaint.core import composite
-from semantic_inpaint.data.faces import CelebAHQ
 from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.io import load_checkpoint
 from semantic_inpaint.masks import CenteredSquare
@@ -41,7 +41,6 @@ from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.poisson_blend import poisson_blend
 from semantic_inpaint.registry import get_registry
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "celebahq" / "64"
 #: images per forward pass
 CHUNK = 250
 
@@ -77,8 +76,7 @@ def ring_error(output: Tensor, images: Tensor, masks: Tensor) -> str:
 def training_holes() -> tuple[Tensor, dict[str, Tensor]]:
     """Training images 1..1000 ``(1000, 3, 64, 64)`` in ``[-1, 1]`` and two sets of holes for them:
     the training masks (random rectangles, seeded) and centred squares."""
-    training = CelebAHQ(DATA, resolution=64, first=1, last=1000, parts=False)
-    images = torch.stack([training[i]["image"] for i in range(len(training))])
+    images = faces64(1, 1000)
     rectangles = get_registry().build("mask_generator", "rectangles", {}, resolution=64)
     return images, {
         "training rectangles": rectangles(len(images), generator=torch.Generator().manual_seed(0)),
@@ -106,16 +104,12 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", help="training run folders (or, with --offsets, shipped models)")
     parser.add_argument("--offsets", action="store_true", help="try colour offsets measured on training images")
     args = parser.parse_args()
-    validation = CelebAHQ(DATA, resolution=64, first=25001, last=26000, parts=False)
-    images = torch.stack([validation[i]["image"] for i in range(len(validation))])
+    images = faces64(25001, 26000)
     masks = CenteredSquare(64)(len(images))
     if args.offsets:
         train_images, train_masks = training_holes()
         for name in args.runs:
-            path = Path(name) / "checkpoints" / "last.pt" if Path(name).is_dir() else Path(name)
-            found = path.is_file()
-            inpainter = Inpainter.from_checkpoint(path, "cpu") if found else Inpainter.from_pretrained(name, "cpu")
-            offset_transfer(name, inpainter.model, images, masks, train_images, train_masks)
+            offset_transfer(name, cpu_inpainter(name).model, images, masks, train_images, train_masks)
         return
     for run in map(Path, args.runs):
         checkpoint = run / "checkpoints" / "last.pt"

@@ -15,9 +15,27 @@ from torch.utils.data import Dataset
 
 from semantic_inpaint.config import DataConfig, load_config
 from semantic_inpaint.core import SemanticEmbedder
+from semantic_inpaint.data.faces import CelebAHQ
+from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import PretrainConfig, pretrain_embedder
 from semantic_inpaint.training.runtime import read_jsonl
+
+#: the shared CelebA-HQ faces at 64 px (``../shared`` beside the repository; never copied into it)
+FACES64 = Path(__file__).resolve().parents[3] / "shared" / "data" / "celebahq" / "64"
+
+
+def faces64(first: int, last: int) -> Tensor:
+    """CelebA-HQ 64 px images ``first..last`` as ``(N, 3, 64, 64)`` in ``[-1, 1]`` (no part maps)."""
+    split = CelebAHQ(FACES64, resolution=64, first=first, last=last, parts=False)
+    return torch.stack([split[index]["image"] for index in range(len(split))])
+
+
+def cpu_inpainter(source: str) -> Inpainter:
+    """The model ``source`` names on the CPU: a training run folder (its last checkpoint), a
+    checkpoint or export file, or a shipped model's name."""
+    path = Path(source) / "checkpoints" / "last.pt" if Path(source).is_dir() else Path(source)
+    return Inpainter.from_checkpoint(path, "cpu") if path.is_file() else Inpainter.from_pretrained(source, "cpu")
 
 
 def hardware() -> str:

@@ -18,28 +18,19 @@ to look the part), each with its 95 % bootstrap interval over faces.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import torch
+from common import cpu_inpainter, faces64
 from intervals import interval
 from torch import Tensor
 
 from semantic_inpaint.core import composite
-from semantic_inpaint.data.faces import CelebAHQ
-from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.masks import CenteredSquare
 from semantic_inpaint.poisson_blend import poisson_blend
 from semantic_inpaint.statistics import estimate, mean_statistic, resample_weights
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "celebahq" / "64"
 #: images per embedder pass
 CHUNK = 250
-
-
-def faces(first: int, last: int) -> Tensor:
-    """CelebA-HQ 64 px images ``first..last`` as ``(N, 3, 64, 64)`` in ``[-1, 1]``."""
-    split = CelebAHQ(DATA, resolution=64, first=first, last=last, parts=False)
-    return torch.stack([split[index]["image"] for index in range(len(split))])
 
 
 @torch.no_grad()
@@ -70,7 +61,7 @@ def donor_flips(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--model", default="celebahq64-controllable", help="shipped name or checkpoint: its attribute embedder judges"
+        "--model", default="celebahq64-controllable", help="shipped name, checkpoint or run (its embedder judges)"
     )
     parser.add_argument("--attributes", nargs="+", default=["Male", "Young", "Smiling", "Eyeglasses"])
     parser.add_argument("--faces", nargs=2, type=int, default=[25001, 25300], metavar=("FIRST", "LAST"))
@@ -78,12 +69,8 @@ def main() -> None:
     parser.add_argument("--donors", type=int, default=20, help="donors drawn per face (best of them: the ceiling)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    path = Path(args.model)
-    inpainter = (
-        Inpainter.from_checkpoint(path, "cpu") if path.is_file() else Inpainter.from_pretrained(args.model, "cpu")
-    )
-    embedder = inpainter.model.conditions["attribute"].embedder
-    images, donors = faces(*args.faces), faces(*args.donor_faces)
+    embedder = cpu_inpainter(args.model).model.conditions["attribute"].embedder
+    images, donors = faces64(*args.faces), faces64(*args.donor_faces)
     weights = resample_weights(len(images), seed=args.seed)
     generator = torch.Generator().manual_seed(args.seed)
     print(f"{len(images)} faces, donors from {len(donors)}; judge: {args.model}'s attribute embedder")
