@@ -162,6 +162,13 @@ class ControlConfig(StrictModel):
         "samples have no pixel term)",
     )
     low_pass_window: int = Field(8, ge=2, le=256, description="side in pixels of the squares of `low_pass_weight`")
+    consistency_keeps_colour: bool = Field(
+        False,
+        description="the consistency term cannot move the fill's mean colour in the hole (its gradient along each "
+        "image's per-channel hole mean is removed): a request steers what the hole shows, not its cast, which the "
+        "pixel and adversarial terms keep; off, a frozen embedder's preference for darker or lighter fills leaks "
+        "into every fill",
+    )
     one_condition_per_sample: bool = Field(
         False,
         description="each condition perturbs its own share of the perturbed samples (the others keep their own "

@@ -14,6 +14,7 @@ from semantic_inpaint.config import ControlConfig, RunConfig
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
 from semantic_inpaint.training.control import (
+    colour_detached,
     consistency_loss,
     draw_requests,
     known_pixels_reconstruction,
@@ -127,6 +128,31 @@ def test_the_consistency_term_is_smallest_for_the_fill_that_reads_as_requested()
     read = {name: e(fill).detach() for name, e in models.items()}
     other = {name: signal.flip(0) for name, signal in read.items()}
     assert consistency_loss(models, fill, read, read, hole) < consistency_loss(models, fill, other, read, hole)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 1000), top=st.integers(0, 3), side=st.integers(2, 5))
+def test_a_colour_keeping_consistency_term_has_the_same_value_and_cannot_recolour_the_hole(
+    seed: int, top: int, side: int
+) -> None:
+    torch.manual_seed(seed)
+    models = {name: e.eval() for name, e in embedders().items()}
+    hole = torch.zeros(2, 1, 32, 32)
+    hole[..., top * 4 : (top + side) * 4, top * 4 : (top + side) * 4] = 1
+    fill = (torch.rand(2, 3, 32, 32) * 2 - 1).requires_grad_(True)
+    asked = {name: signal.flip(0) for name, signal in signals_of(2).items()}
+    asked["segmentation"] = torch.nn.functional.interpolate(asked["segmentation"], size=32)
+    free = consistency_loss(models, fill, asked, asked, hole)
+    kept = consistency_loss(models, fill, asked, asked, hole, keep_colour=True)
+    assert float(kept.detach()) == pytest.approx(float(free.detach()), rel=1e-6)
+    (gradient,) = torch.autograd.grad(kept, fill)
+    (free_gradient,) = torch.autograd.grad(free, fill)
+    per_channel_mean = gradient.mul(hole).sum(dim=(2, 3)) / hole.sum(dim=(2, 3))
+    assert float(per_channel_mean.abs().amax()) < 1e-6 * float(gradient.abs().amax())  # no pull on the mean colour
+    assert float(free_gradient.mul(hole).sum(dim=(2, 3)).abs().amax()) > 0  # which the plain term has
+    assert torch.equal(gradient * (1 - hole), free_gradient * (1 - hole))  # the known pixels as before
+    detached = colour_detached(fill, hole)
+    assert torch.equal(detached, fill)
 
 
 @pytest.mark.parametrize("weight", [1.0, 4.0, 25.0])
@@ -257,6 +283,7 @@ def test_a_perturbed_sample_owes_its_known_pixels_and_nothing_in_its_hole(seed: 
         {"changed_entry_weight": 10.0, "low_pass_weight": 1.0},
         {"swap_share": 0.25, "told_real_share": 0.5},
         {"perturbed_known_weight": 1.0},
+        {"consistency_keeps_colour": True},
     ],
 )
 def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requests: dict) -> None:

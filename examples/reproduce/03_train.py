@@ -26,7 +26,9 @@ attribute or a part means for the hole), the last quarter the paper's input,
 ``controllable_known``: ``controllable`` with the perturbed faces' known pixels kept in the
 reconstruction term (the request changes only their hole),
 ``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
-signals alone does), and
+signals alone does),
+``controllable_colour``: ``controllable`` with a consistency term that cannot recolour the hole
+(its gradient along each fill's mean colour removed), and
 ``full_shared``: ``full`` with one shared-trunk discriminator instead of three. Any variant
 with ``_blended`` appended (``none_blended``, ``controllable_blended``) is that variant with
 every loss judging its fill Poisson-blended into the known pixels, as ``Inpainter`` returns it
@@ -60,6 +62,7 @@ CONTROLLABLE = {
     "controllable_told": {"swap_share": 0.25, "told_real_share": 0.5},
     "controllable_known": {"perturbed_known_weight": 1.0},
     "controllable_unsteered": {"consistency_weight": 0.0},
+    "controllable_colour": {"consistency_keeps_colour": True},
 }
 
 

@@ -7,7 +7,8 @@ reconstruction term skips their holes (their original is not what was asked for 
 ``perturbed_known_weight``, keeps their known pixels, which no request changes. A consistency term
 pulls what the frozen embedders read from every fill toward what was requested; with
 ``changed_entry_weight`` the entries a request changed weigh more than those it kept, so one
-requested attribute is not drowned by the others (17 for the reproduction's embedder). With
+requested attribute is not drowned by the others (17 for the reproduction's embedder); with
+``consistency_keeps_colour`` it cannot recolour the hole, only reshape what it shows. With
 ``low_pass_weight`` a perturbed fill keeps the original's colour: the means of its
 ``low_pass_window``-pixel squares inside the hole are pulled toward the original's, which
 leaves the shapes a request changes free.
@@ -193,6 +194,7 @@ def consistency_loss(
     real: Mapping[str, Tensor],
     hole: Tensor,
     changed_entry_weight: float = 1.0,
+    keep_colour: bool = False,
 ) -> Tensor:
     """Sum over the conditions of each embedder's :meth:`~SemanticEmbedder.consistency` between
     its reading of ``fill`` ``(B, 3, H, W)`` and the requested signal (gradients reach the fill).
@@ -201,8 +203,12 @@ def consistency_loss(
     from ``real``, the real images' signals, count that many times the others, and the weights
     are scaled to a mean of 1 (over the entries of a vector, the hole's pixels of a map): the
     term keeps the scale of a plain mean and only shifts its attention to what was asked. At 1
-    no weight is passed, so a plugin's ``consistency`` without one still serves.
+    no weight is passed, so a plugin's ``consistency`` without one still serves. With
+    ``keep_colour`` the embedders read :func:`colour_detached` ``fill``: same values, no gradient
+    toward another mean colour of the hole.
     """
+    if keep_colour:
+        fill = colour_detached(fill, hole)
     terms = []
     for name, target in requested.items():
         embedder = embedders[name]
@@ -213,6 +219,22 @@ def consistency_loss(
             weight = request_weight(embedder.kind, target, real[name], hole, changed_entry_weight)
             terms.append(embedder.consistency(read, target, hole, weight=weight))
     return torch.stack(terms).sum() if terms else fill.new_zeros(())
+
+
+def colour_detached(image: Tensor, hole: Tensor) -> Tensor:
+    """``image`` unchanged in value, with its gradient along each image's per-channel mean over
+    the hole removed: a term computed from the result can reshape the hole but not recolour it.
+
+    Shape: ``image`` ``(B, C, H, W)``; ``hole`` ``(B, 1, H, W)`` in ``{0, 1}``; the result like ``image``.
+
+    Examples:
+        >>> image = torch.zeros(1, 1, 2, 2, requires_grad=True); hole = torch.ones(1, 1, 2, 2)
+        >>> colour_detached(image, hole).sum().backward()  # a pure brightening gradient ...
+        >>> image.grad.abs().max().item()  # ... is removed entirely
+        0.0
+    """
+    mean = (image * hole).sum(dim=(2, 3), keepdim=True) / hole.sum(dim=(2, 3), keepdim=True).clamp_min(1)
+    return image + hole * (mean.detach() - mean)
 
 
 def request_weight(kind: str, requested: Tensor, real: Tensor, hole: Tensor, changed_weight: float) -> Tensor:

@@ -533,7 +533,13 @@ class Trainer:
             loss_g = inpainting_loss(reconstruction, g_unconditioned, g_terms, self.config.model.beta)
             if control.consistency_weight:
                 consistency = consistency_loss(
-                    embedders, fake, signals_asked, signals_real, mask, control.changed_entry_weight
+                    embedders,
+                    fake,
+                    signals_asked,
+                    signals_real,
+                    mask,
+                    control.changed_entry_weight,
+                    control.consistency_keeps_colour,
                 )
                 loss_g = loss_g + control.consistency_weight * consistency
             if control.perturbed_known_weight and swapped:  # a request changes the hole, not the known pixels
