@@ -120,6 +120,9 @@ def trained_on(data: dict) -> str:
     return f"{device} (validated on {data['hardware']})" if device else data["hardware"]
 
 
+CLASSICAL_AND_MASKED = ("masked", "telea", "navier_stokes")
+
+
 def inpainting_sections(results: Results) -> list[str]:
     if "inpainting" not in results:
         return []
@@ -127,8 +130,11 @@ def inpainting_sections(results: Results) -> list[str]:
     trained = list(data["train_seconds"])
     has_ablations = any(ABLATION.fullmatch(name) for name in trained)
     # the paper's two models, then every other trained model that is no Table II ablation (e.g. full_shared)
-    others = [name for name in trained if name not in ("none", "full") and not ABLATION.fullmatch(name)]
-    main_methods = ["masked", "telea", "navier_stokes", "none", "full", *others]
+    # and any scored model without a run folder (a shipped file named in `checkpoints`)
+    scored = [name for evaluation in data["masks"].values() for name in evaluation["scores"]]
+    named = [name for name in dict.fromkeys(scored) if name not in trained and name not in CLASSICAL_AND_MASKED]
+    others = [name for name in [*trained, *named] if name not in ("none", "full") and not ABLATION.fullmatch(name)]
+    main_methods = [*CLASSICAL_AND_MASKED, "none", "full", *others]
     parts = [
         f"### Inpainting on {data['images']} held-out images\n\n"
         f"Measured on {data['hardware']}; evaluation took {minutes(data['evaluation_seconds'])}. "
