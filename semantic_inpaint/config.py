@@ -166,8 +166,8 @@ class ControlConfig(StrictModel):
         False,
         description="the consistency term cannot move the fill's mean colour in the hole (its gradient along each "
         "image's per-channel hole mean is removed): a request steers what the hole shows, not its cast, which the "
-        "pixel and adversarial terms keep; off, a frozen embedder's preference for darker or lighter fills leaks "
-        "into every fill",
+        "pixel and adversarial terms keep (it did not remove the controllable recipe's colour cast: see "
+        "docs/reproduce.md)",
     )
     one_condition_per_sample: bool = Field(
         False,
