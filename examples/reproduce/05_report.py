@@ -132,9 +132,11 @@ def inpainting_sections(results: Results) -> list[str]:
     # the paper's two models, then every other trained model that is no Table II ablation (e.g. full_shared)
     # and any scored model without a run folder (a shipped file named in `checkpoints`)
     scored = [name for evaluation in data["masks"].values() for name in evaluation["scores"]]
-    named = [name for name in dict.fromkeys(scored) if name not in trained and name not in CLASSICAL_AND_MASKED]
-    others = [name for name in [*trained, *named] if name not in ("none", "full") and not ABLATION.fullmatch(name)]
-    main_methods = [*CLASSICAL_AND_MASKED, "none", "full", *others]
+    listed = [*CLASSICAL_AND_MASKED, "none", "full"]
+    others = [
+        name for name in dict.fromkeys([*trained, *scored]) if name not in listed and not ABLATION.fullmatch(name)
+    ]
+    main_methods = [*listed, *others]
     parts = [
         f"### Inpainting on {data['images']} held-out images\n\n"
         f"Measured on {data['hardware']}; evaluation took {minutes(data['evaluation_seconds'])}. "
