@@ -295,6 +295,28 @@ def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requ
     assert record.get("perturbed_known", 1) > 0
 
 
+def test_recalibration_gives_the_generator_the_requests_its_training_steps_give_it(tmp_path: Path) -> None:
+    # Eval mode normalises with statistics averaged over recalibration batches. Averaged over
+    # the masked images' own readings, they were not those of the mixed batches a controllable
+    # generator trained on (half of each one asked for another face's signals), and the
+    # shipped controllable model darkened its whole output, the known pixels around the hole too.
+    config = controllable(tmp_path / "run", 1, swap_share=0.5, consistency_weight=1.0)
+    config.training.recalibration_batches = 3
+    trainer = Trainer(config)
+    calls = []
+    hook = trainer.model.generator.register_forward_pre_hook(lambda module, inputs: calls.append(inputs))
+    assert trainer.recalibrate() == 3
+    hook.remove()
+    assert len(calls) == 3
+    swapped = swapped_count(0.5, config.training.batch_size)
+    embedder = trainer.signal_embedders["attribute"]
+    for image, mask, signals in calls:
+        with torch.no_grad():
+            reading = embedder(image * (1 - mask))
+        differs = (signals["attribute"] - reading).abs().amax(dim=1) > 1e-6
+        assert differs.tolist() == [True] * swapped + [False] * (len(image) - swapped)
+
+
 @pytest.mark.parametrize("control", [{}, {"swap_share": 0.0, "consistency_weight": 0.0}])
 def test_the_recipe_off_is_the_papers_step_exactly(tmp_path: Path, control: dict) -> None:
     torch.manual_seed(0)

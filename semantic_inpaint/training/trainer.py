@@ -412,6 +412,35 @@ class Trainer:
         }
         return signals_input, signals_real, signals_wrong
 
+    def _step_signals(
+        self, image: Tensor, mask: Tensor
+    ) -> tuple[int, dict[str, Tensor], dict[str, Tensor], dict[str, Tensor], dict[str, Tensor]]:
+        """The signals of one training batch as the controllable recipe draws them.
+
+        Returns ``(swapped, input, real, wrong, asked)``: how many leading rows were asked for
+        other signals, what the generator is given (requests in the first ``swapped`` rows,
+        the real image's signals in the ``told_real_share`` rows after them, the masked
+        image's reading elsewhere), the real and mismatched signals of :meth:`_signals`, and
+        what each fill is judged against. Without control, ``input`` is the masked reading and
+        ``asked`` the real one. BatchNorm recalibration draws its batches here too: statistics
+        averaged over clean batches only would normalise every sample differently from the
+        mixed batches it was trained in.
+        """
+        control = self.config.model.control
+        embedders = self.signal_embedders
+        swapped = swapped_count(control.swap_share, image.shape[0]) if embedders else 0
+        signals_input, signals_real, signals_wrong = self._signals(image, mask)
+        signals_asked = signals_real
+        if swapped:
+            requests = draw_requests(embedders, signals_real, swapped, control)
+            signals_input = requested_signals(embedders, signals_input, mask, requests)
+            signals_asked = requested_signals(embedders, signals_real, mask, requests)
+        told = told_real_count(control, image.shape[0], swapped) if embedders else 0
+        if told:  # paired examples: these rows are told their real image's signals and reconstruct it
+            rows = slice(swapped, swapped + told)
+            signals_input = told_real_signals(embedders, signals_input, signals_real, mask, rows)
+        return swapped, signals_input, signals_real, signals_wrong, signals_asked
+
     def _pairs(
         self,
         batch: int,
@@ -477,18 +506,8 @@ class Trainer:
         weighted = [(name, model.conditions[name]) for name in self.weighted]
         control = self.config.model.control
         embedders = self.signal_embedders
-        swapped = swapped_count(control.swap_share, image.shape[0]) if embedders else 0
         with torch.no_grad():
-            signals_input, signals_real, signals_wrong = self._signals(image, mask)
-            signals_asked = signals_real  # what each fill is judged against
-            if swapped:
-                requests = draw_requests(embedders, signals_real, swapped, control)
-                signals_input = requested_signals(embedders, signals_input, mask, requests)
-                signals_asked = requested_signals(embedders, signals_real, mask, requests)
-            told = told_real_count(control, image.shape[0], swapped) if embedders else 0
-            if told:  # paired examples: these rows are told their real image's signals and reconstruct it
-                rows = slice(swapped, swapped + told)
-                signals_input = told_real_signals(embedders, signals_input, signals_real, mask, rows)
+            swapped, signals_input, signals_real, signals_wrong, signals_asked = self._step_signals(image, mask)
         r1_gamma = self.config.model.r1_gamma
         real = image.detach().requires_grad_(True) if r1_gamma > 0 else image
         with autocast(self.device, amp):
@@ -593,7 +612,8 @@ class Trainer:
         of training, they lag a fast-moving generator and bias every fill (see
         :mod:`~semantic_inpaint.training.normalization`). They are replaced by the average
         over ``training.recalibration_batches`` batches of un-augmented training images with
-        training masks, run as the training step runs them. The weights, the optimiser and
+        training masks and the signals the training step draws (a controllable recipe's requests
+        included), run as the training step runs them. The weights, the optimiser and
         the training's random stream are untouched, so a resumed run stays exact. The frozen
         embedders keep the statistics of their pretraining.
 
@@ -614,12 +634,12 @@ class Trainer:
         def forward(batch: dict[str, Tensor]) -> None:
             image = batch["image"].to(self.device).contiguous(memory_format=self.memory_format)
             mask = self.masks(self.settings.batch_size, generator=masks)[self.local].to(self.device)
-            signals_input, signals_real, signals_wrong = self._signals(image, mask)
+            _, signals_input, signals_real, signals_wrong, signals_asked = self._step_signals(image, mask)
             fake = composite(self.model.generator(image, mask, signals_input), image, mask)
             if self.average:
                 self.average.module(image, mask, signals_input)
             if run_discriminators:
-                pairs, pairing = self._pairs(image.shape[0], signals_real, signals_real, signals_wrong)
+                pairs, pairing = self._pairs(image.shape[0], signals_real, signals_asked, signals_wrong)
                 self._judge(torch.cat([image, fake]), pairs, pairing, training=True)
 
         was_training = self.model.training
