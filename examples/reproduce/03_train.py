@@ -63,7 +63,13 @@ CONTROLLABLE = {
     "controllable_known": {"perturbed_known_weight": 1.0},
     "controllable_unsteered": {"consistency_weight": 0.0},
     "controllable_colour": {"consistency_keeps_colour": True},
+    "controllable_input_maps": {},
 }
+#: where the controllable recipes' signals enter the generator: at every modulated block, unless
+#: the recipe says otherwise (``controllable_input_maps``: the part map at the input, as the
+#: paper's; the paper's `full` given SPADE and FiLM darkened the known pixels around its hole)
+CONDITIONING = {"vector_conditioning": "film", "map_conditioning": "spade"}
+RECIPE_CONDITIONING = {"controllable_input_maps": {"map_conditioning": "concat"}}
 
 
 def variant_config(base: RunConfig, name: str) -> RunConfig:
@@ -90,7 +96,7 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
         config.model.discriminator.name = "shared_trunk"
     elif name in CONTROLLABLE:
         config.model.control = ControlConfig(**{"swap_share": 0.5, "consistency_weight": 1.0} | CONTROLLABLE[name])
-        config.model.generator.options.update(vector_conditioning="film", map_conditioning="spade")
+        config.model.generator.options.update(CONDITIONING | RECIPE_CONDITIONING.get(name, {}))
     elif name != "full":
         match = re.fullmatch(r"a([0-9.]+)_s([0-9.]+)", name)
         if match is None:
