@@ -298,8 +298,8 @@ def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requ
 def test_recalibration_gives_the_generator_the_requests_its_training_steps_give_it(tmp_path: Path) -> None:
     # Eval mode normalises with statistics averaged over recalibration batches. Averaged over
     # the masked images' own readings, they were not those of the mixed batches a controllable
-    # generator trained on (half of each one asked for another face's signals), and the
-    # shipped controllable model darkened its whole output, the known pixels around the hole too.
+    # generator trained on (half of each one asked for another face's signals): a train/eval
+    # gap that moved a controllable model's blended hole colour by up to 0.008.
     config = controllable(tmp_path / "run", 1, swap_share=0.5, consistency_weight=1.0)
     config.training.recalibration_batches = 3
     trainer = Trainer(config)
