@@ -32,7 +32,10 @@ signals alone does),
 ``full_shared``: ``full`` with one shared-trunk discriminator instead of three. Any variant
 with ``_blended`` appended (``none_blended``, ``controllable_blended``) is that variant with
 every loss judging its fill Poisson-blended into the known pixels, as ``Inpainter`` returns it
-(``model.blend_in_training``). A finished variant is skipped; an interrupted one resumes from its last checkpoint.
+(``model.blend_in_training``); with ``_group`` appended (``full_group``, ``none_group_blended``)
+its generator is normalised by GroupNorm instead of BatchNorm (``norm: group``: the same
+computation in training and eval mode, no statistics to recalibrate). A finished variant is
+skipped; an interrupted one resumes from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -79,6 +82,11 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
         config.model.blend_in_training = True
         config.training.output_dir = Path(base.training.output_dir) / name
         return config
+    if name.endswith("_group"):  # any variant, its generator normalised by GroupNorm: no train/eval gap
+        config = variant_config(base, name.removesuffix("_group"))
+        config.model.generator.options["norm"] = "group"
+        config.training.output_dir = Path(base.training.output_dir) / name
+        return config
     config = base.model_copy(deep=True)
     config.training.output_dir = Path(base.training.output_dir) / name
     generators = get_registry().components("generator")
@@ -102,7 +110,8 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
         if match is None:
             raise SystemExit(
                 f"--variants: expected full, none, full_shared, {', '.join(CONTROLLABLE)}, a<λa>_s<λs>, "
-                f"<generator>[_full] (any of them with _blended appended), table1 or table2, received {name!r}"
+                f"<generator>[_full] (any of them with _group and/or _blended appended), table1 or table2, "
+                f"received {name!r}"
             )
         weights = {"attribute": float(match[1]), "segmentation": float(match[2])}
         for condition in config.model.conditions:
