@@ -21,13 +21,13 @@ from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import PretrainConfig, pretrain_embedder
 from semantic_inpaint.training.runtime import read_jsonl
 
-#: the shared CelebA-HQ faces at 64 px (``../shared`` beside the repository; never copied into it)
-FACES64 = Path(__file__).resolve().parents[3] / "shared" / "data" / "celebahq" / "64"
+#: the shared CelebA-HQ faces, one folder per resolution (``../shared`` beside the repository; never copied into it)
+FACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "celebahq"
 
 
-def faces64(first: int, last: int) -> Tensor:
-    """CelebA-HQ 64 px images ``first..last`` as ``(N, 3, 64, 64)`` in ``[-1, 1]`` (no part maps)."""
-    split = CelebAHQ(FACES64, resolution=64, first=first, last=last, parts=False)
+def faces(first: int, last: int, resolution: int = 64) -> Tensor:
+    """CelebA-HQ images ``first..last`` as ``(N, 3, resolution, resolution)`` in ``[-1, 1]`` (no part maps)."""
+    split = CelebAHQ(FACES / str(resolution), resolution=resolution, first=first, last=last, parts=False)
     return torch.stack([split[index]["image"] for index in range(len(split))])
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 
 import torch
-from common import cpu_inpainter, faces64
+from common import cpu_inpainter, faces
 from intervals import interval
 from torch import Tensor
 
@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     embedder = cpu_inpainter(args.model).model.conditions["attribute"].embedder
-    images, donors = faces64(*args.faces), faces64(*args.donor_faces)
+    images, donors = faces(*args.faces), faces(*args.donor_faces)
     weights = resample_weights(len(images), seed=args.seed)
     generator = torch.Generator().manual_seed(args.seed)
     print(f"{len(images)} faces, donors from {len(donors)}; judge: {args.model}'s attribute embedder")
