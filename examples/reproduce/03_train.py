@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from common import add_set_argument
@@ -75,18 +76,31 @@ CONDITIONING = {"vector_conditioning": "film", "map_conditioning": "spade"}
 RECIPE_CONDITIONING = {"controllable_input_maps": {"map_conditioning": "concat"}}
 
 
+def blend_in_training(config: RunConfig) -> None:
+    """Every loss judges the fill Poisson-blended into the known pixels, as ``Inpainter`` returns it."""
+    config.model.blend_in_training = True
+
+
+def group_norm_generator(config: RunConfig) -> None:
+    """The generator normalised by GroupNorm: the same computation in training and eval mode."""
+    config.model.generator.options["norm"] = "group"
+
+
+#: a suffix appended to any variant name, and the one change it makes to that variant's config
+VARIANT_SUFFIXES: dict[str, Callable[[RunConfig], None]] = {
+    "_group": group_norm_generator,
+    "_blended": blend_in_training,
+}
+
+
 def variant_config(base: RunConfig, name: str) -> RunConfig:
     """The base config with the conditions and output folder of variant ``name``."""
-    if name.endswith("_blended"):  # any variant, its losses judging the Poisson-blended fill
-        config = variant_config(base, name.removesuffix("_blended"))
-        config.model.blend_in_training = True
-        config.training.output_dir = Path(base.training.output_dir) / name
-        return config
-    if name.endswith("_group"):  # any variant, its generator normalised by GroupNorm: no train/eval gap
-        config = variant_config(base, name.removesuffix("_group"))
-        config.model.generator.options["norm"] = "group"
-        config.training.output_dir = Path(base.training.output_dir) / name
-        return config
+    for suffix, change in VARIANT_SUFFIXES.items():
+        if name.endswith(suffix):
+            config = variant_config(base, name.removesuffix(suffix))
+            change(config)
+            config.training.output_dir = Path(base.training.output_dir) / name
+            return config
     config = base.model_copy(deep=True)
     config.training.output_dir = Path(base.training.output_dir) / name
     generators = get_registry().components("generator")
@@ -110,8 +124,8 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
         if match is None:
             raise SystemExit(
                 f"--variants: expected full, none, full_shared, {', '.join(CONTROLLABLE)}, a<λa>_s<λs>, "
-                f"<generator>[_full] (any of them with _group and/or _blended appended), table1 or table2, "
-                f"received {name!r}"
+                f"<generator>[_full] (any of them with {' and/or '.join(VARIANT_SUFFIXES)} appended), "
+                f"table1 or table2, received {name!r}"
             )
         weights = {"attribute": float(match[1]), "segmentation": float(match[2])}
         for condition in config.model.conditions:
