@@ -137,6 +137,13 @@ class ControlConfig(StrictModel):
         "('flip': single requests, rare entries as often as common ones)",
     )
     flipped_entries: int = Field(1, ge=1, le=1000, description="entries flipped per perturbed vector ('flip')")
+    flip_entries: dict[str, list[str | int]] = Field(
+        default_factory=dict,
+        description="per vector condition, the entries (by name or index) a 'flip' request draws from, e.g. "
+        "{attribute: [Male, Smiling]}: the attributes a hole can show, so that no request asks the fill for what only "
+        "the known pixels hold (hair colour) and each drawn entry is asked for more often; a condition not named "
+        "draws from all its entries",
+    )
     changed_entry_weight: float = Field(
         1.0,
         ge=1,
@@ -240,6 +247,9 @@ class ModelConfig(StrictModel):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"conditions: each embedder may appear once, received {duplicates} twice")
+        unknown = sorted(set(self.control.flip_entries) - set(names))
+        if unknown:
+            raise ValueError(f"control.flip_entries: expected names of conditions among {names}, received {unknown}")
         if self.local_size is not None and self.local_size > self.resolution:
             raise ValueError(
                 f"local_size: expected at most the resolution ({self.resolution}), received {self.local_size}"

@@ -166,13 +166,15 @@ class SemanticEmbedder(nn.Module, ABC):
             raise TypeError(f"{self.name}: expected a mapping of names to values, received {type(request).__name__}")
         result = signal.clone()
         for key, value in request.items():
-            index = self._entry_index(key)
+            index = self.entry_index(key)
             if not 0 <= float(value) <= 1:
                 raise ValueError(f"{self.name}[{key!r}]: expected a value in [0, 1], received {value!r}")
             result[:, index] = float(value)
         return result
 
-    def _entry_index(self, key: str | int) -> int:
+    def entry_index(self, key: str | int) -> int:
+        """The position of vector entry ``key``, a name of :attr:`names` or an index; an unknown
+        one is a ``ValueError`` listing the valid entries."""
         if isinstance(key, int) and not isinstance(key, bool) and 0 <= key < self.channels:
             return key
         if isinstance(key, str) and self.names is not None and key in self.names:

@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from semantic_inpaint.config import ControlConfig, RunConfig
+from semantic_inpaint.config import ControlConfig, ModelConfig, RunConfig
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
 from semantic_inpaint.training.control import (
@@ -91,6 +91,50 @@ def test_flipped_rows_ask_for_the_opposite_of_exactly_that_many_entries_and_each
     torch.testing.assert_close(told["attribute"][~changed], given_input["attribute"][~changed])
     moved = (asked["segmentation"] != real["segmentation"]).flatten(1).any(1)
     assert not moved[: rows["segmentation"].start].any() and not moved[swapped:].any()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    batch=st.integers(2, 8),
+    flips=st.integers(1, 4),
+    drawable=st.lists(st.integers(0, 5), min_size=1, max_size=6, unique=True),
+    seed=st.integers(0, 1000),
+)
+def test_flip_requests_draw_only_from_the_named_entries_and_never_more_than_there_are(
+    batch: int, flips: int, drawable: list[int], seed: int
+) -> None:
+    torch.manual_seed(seed)
+    real, hole = signals_of(batch), centred_hole(batch)
+    control = ControlConfig(
+        swap_share=0.99, vector_requests="flip", flipped_entries=flips, flip_entries={"attribute": drawable}
+    )
+    requests = draw_requests(embedders(), real, batch - 1, control)
+    changed = requested_signals(embedders(), real, hole, requests)["attribute"] != real["attribute"]
+    outside = [entry for entry in range(6) if entry not in drawable]
+    assert not changed[:, outside].any()
+    assert (changed[: batch - 1].sum(1) == min(flips, len(drawable))).all() and not changed[batch - 1].any()
+
+
+@pytest.mark.parametrize(
+    ("flip_entries", "message"),
+    [
+        ({"attribute": ["Smiling"]}, "unknown entry 'Smiling'"),
+        ({"attribute": [6]}, "unknown entry 6"),
+        ({"attribute": []}, "expected at least one entry"),
+        ({"segmentation": [0]}, "expected a vector condition"),
+    ],
+)
+def test_flip_entries_a_condition_cannot_flip_are_refused_before_training(
+    tmp_path: Path, flip_entries: dict, message: str
+) -> None:
+    run = controllable(tmp_path, 1, swap_share=0.5, vector_requests="flip", flip_entries=flip_entries)
+    with pytest.raises(ValueError, match=message):
+        Trainer(run)
+
+
+def test_flip_entries_of_a_condition_the_model_lacks_are_refused_by_the_config() -> None:
+    with pytest.raises(ValueError, match=r"control\.flip_entries: expected names of conditions"):
+        ModelConfig(control={"flip_entries": {"colour": [0]}})
 
 
 @settings(max_examples=30, deadline=None)
@@ -280,6 +324,7 @@ def test_a_perturbed_sample_owes_its_known_pixels_and_nothing_in_its_hole(seed: 
     [
         {},
         {"vector_requests": "flip", "one_condition_per_sample": True},
+        {"vector_requests": "flip", "flip_entries": {"attribute": [0, 2]}, "changed_entry_weight": 17.0},
         {"changed_entry_weight": 10.0, "low_pass_weight": 1.0},
         {"swap_share": 0.25, "told_real_share": 0.5},
         {"perturbed_known_weight": 1.0},

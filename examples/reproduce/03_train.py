@@ -25,6 +25,10 @@ signals of their own real, unmasked face and reconstructing it (paired examples 
 attribute or a part means for the hole), the last quarter the paper's input,
 ``controllable_known``: ``controllable`` with the perturbed faces' known pixels kept in the
 reconstruction term (the request changes only their hole),
+``controllable_targeted``: ``controllable_known`` asked for single requests (two attribute
+entries flipped per perturbed face, drawn from the eleven attributes a centred hole can show,
+attributes and parts perturbed on separate faces) that count 17 times the other entries in the
+consistency term,
 ``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
 signals alone does),
 ``controllable_colour``: ``controllable`` with a consistency term that cannot recolour the hole
@@ -57,6 +61,22 @@ GROUPS = {"table1": TABLE_I, "table2": TABLE_II}
 #: DeepFill v2's gated network has no normalisation, and at the base 1e-3 its 64 px run
 #: diverged at step ~1200 (the fill collapsed to one grey and never recovered); Yu et al. use 1e-4
 GENERATOR_LEARNING_RATES = {"gated": 1e-4}
+#: the attributes whose evidence lies in a centred hole of an aligned face (eyes, nose, mouth, cheeks):
+#: the ones a fill can change; hair colour, fringe, baldness and skin tone lie mostly in the known
+#: pixels, and a request for them could only be met by recolouring the hole
+HOLE_ATTRIBUTES = [
+    "Male",
+    "Young",
+    "Smiling",
+    "Mouth_Slightly_Open",
+    "Eyeglasses",
+    "Heavy_Makeup",
+    "Wearing_Lipstick",
+    "No_Beard",
+    "Mustache",
+    "Goatee",
+    "Bushy_Eyebrows",
+]
 #: the controllable recipes: half of each batch asked for other signals, a consistency term of
 #: weight 1, and how the requests are drawn and weighed
 CONTROLLABLE = {
@@ -68,6 +88,14 @@ CONTROLLABLE = {
     "controllable_unsteered": {"consistency_weight": 0.0},
     "controllable_colour": {"consistency_keeps_colour": True},
     "controllable_input_maps": {},
+    "controllable_targeted": {
+        "vector_requests": "flip",
+        "flipped_entries": 2,
+        "flip_entries": {"attribute": HOLE_ATTRIBUTES},
+        "changed_entry_weight": 17.0,
+        "perturbed_known_weight": 1.0,
+        "one_condition_per_sample": True,
+    },
 }
 #: where the controllable recipes' signals enter the generator: at every modulated block, unless
 #: the recipe says otherwise (``controllable_input_maps``: the part map at the input, as the

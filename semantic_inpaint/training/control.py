@@ -18,8 +18,9 @@ What a perturbed sample is asked for:
 - a map: another sample's map, inside the hole only (the known pixels fix the rest);
 - a vector, ``vector_requests="swap"``: another sample's whole vector;
 - a vector, ``vector_requests="flip"``: its own vector with ``flipped_entries`` entries,
-  drawn uniformly, set to the opposite of what the real image reads (``0`` or ``1``), the
-  request a user makes ("make this face smile"), rare entries asked as often as common ones.
+  drawn uniformly (from ``flip_entries`` where it names the condition), set to the opposite of
+  what the real image reads (``0`` or ``1``), the request a user makes ("make this face
+  smile"), rare entries asked as often as common ones.
 
 With ``told_real_share`` the next rows are told the signals of their *real* image (a map
 inside the hole only) and reconstruct it, like the rest: what the masked image's reading cannot
@@ -104,11 +105,40 @@ def draw_requests(
         if embedders[name].kind != "vector" or control.vector_requests != "flip":
             continue
         real = signal[rows[name]]
-        count = min(control.flipped_entries, real.shape[1])
-        chosen = torch.rand(real.shape, device=real.device).argsort(dim=1)[:, :count]
+        drawable = flip_candidates(embedders[name], control.flip_entries.get(name), real.shape[1])
+        count = min(control.flipped_entries, len(drawable))
+        scores = torch.full(real.shape, 2.0, device=real.device)  # entries outside ``drawable`` sort last
+        scores[:, drawable] = torch.rand(real.shape[0], len(drawable), device=real.device)
+        chosen = scores.argsort(dim=1)[:, :count]
         flipped[name] = torch.zeros_like(real, dtype=torch.bool).scatter_(1, chosen, True)
         flip_values[name] = (real < 0.5).to(real.dtype)
     return Requests(rows, offset, flipped, flip_values)
+
+
+def flip_candidates(embedder: SemanticEmbedder, entries: list[str | int] | None, size: int) -> list[int]:
+    """The indices a flip request of ``embedder``'s vector (``size`` entries) draws from: those of
+    ``entries`` (names or indices, see :meth:`~SemanticEmbedder.entry_index`), or all when ``None``.
+
+    Examples:
+        >>> from semantic_inpaint.registry import get_registry
+        >>> attribute = get_registry().build("embedder", "attribute", {"num_attributes": 4, "width": 4})
+        >>> flip_candidates(attribute, [3, 1], 4), flip_candidates(attribute, None, 4)
+        ([1, 3], [0, 1, 2, 3])
+    """
+    if entries is None:
+        return list(range(size))
+    return sorted({embedder.entry_index(entry) for entry in entries})
+
+
+def check_flip_entries(embedders: Mapping[str, SemanticEmbedder], control: ControlConfig) -> None:
+    """Fail before training if ``control.flip_entries`` names a map condition or an unknown entry."""
+    for name, entries in control.flip_entries.items():
+        embedder = embedders[name]
+        if embedder.kind != "vector":
+            raise ValueError(f"control.flip_entries[{name!r}]: expected a vector condition, received a {embedder.kind}")
+        if not entries:
+            raise ValueError(f"control.flip_entries[{name!r}]: expected at least one entry, received none")
+        flip_candidates(embedder, entries, embedder.channels)
 
 
 def requested_signals(

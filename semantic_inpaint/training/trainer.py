@@ -48,6 +48,7 @@ from semantic_inpaint.models import SharedTrunkDiscriminator
 from semantic_inpaint.poisson_blend import blend_for_training
 from semantic_inpaint.registry import ComponentKind, Registry, get_registry
 from semantic_inpaint.training.control import (
+    check_flip_entries,
     consistency_loss,
     draw_requests,
     known_pixels_reconstruction,
@@ -216,6 +217,7 @@ class Trainer:
         #: what the step reads signals with: each frozen embedder with its BatchNorm folded into its
         #: convolutions (the same signals to float rounding, in fewer layers); the model keeps the originals
         self.signal_embedders = {name: folded_copy(c.embedder) for name, c in self.model.condition_items()}
+        check_flip_entries(self.signal_embedders, config.model.control)
         #: conditions with a discriminator term to train (λ ≠ 0)
         self.weighted = [name for name, c in self.model.condition_items() if c.weight != 0]
         #: a shared-trunk discriminator judges realness and every weighted condition in one pass
