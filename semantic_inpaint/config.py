@@ -191,6 +191,15 @@ class ControlConfig(StrictModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _flip_entries_used(self) -> ControlConfig:
+        if self.flip_entries and self.vector_requests != "flip":
+            raise ValueError(f"flip_entries: used only with vector_requests 'flip', received {self.vector_requests!r}")
+        empty = sorted(name for name, entries in self.flip_entries.items() if not entries)
+        if empty:
+            raise ValueError(f"flip_entries: expected at least one entry per condition, received none for {empty}")
+        return self
+
 
 class ModelConfig(StrictModel):
     """The boosted GAN: generator, global discriminator, conditions and loss weights.

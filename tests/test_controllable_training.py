@@ -120,7 +120,6 @@ def test_flip_requests_draw_only_from_the_named_entries_and_never_more_than_ther
     [
         ({"attribute": ["Smiling"]}, "unknown entry 'Smiling'"),
         ({"attribute": [6]}, "unknown entry 6"),
-        ({"attribute": []}, "expected at least one entry"),
         ({"segmentation": [0]}, "expected a vector condition"),
     ],
 )
@@ -132,9 +131,20 @@ def test_flip_entries_a_condition_cannot_flip_are_refused_before_training(
         Trainer(run)
 
 
-def test_flip_entries_of_a_condition_the_model_lacks_are_refused_by_the_config() -> None:
-    with pytest.raises(ValueError, match=r"control\.flip_entries: expected names of conditions"):
-        ModelConfig(control={"flip_entries": {"colour": [0]}})
+@pytest.mark.parametrize(
+    ("control", "message"),
+    [
+        (
+            {"vector_requests": "flip", "flip_entries": {"colour": [0]}},
+            r"control\.flip_entries: expected names of conditions",
+        ),
+        ({"vector_requests": "flip", "flip_entries": {"attribute": []}}, "expected at least one entry per condition"),
+        ({"flip_entries": {"attribute": [0]}}, "used only with vector_requests 'flip'"),
+    ],
+)
+def test_flip_entries_the_config_cannot_use_are_refused_by_the_config(control: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ModelConfig(control=control)
 
 
 @settings(max_examples=30, deadline=None)

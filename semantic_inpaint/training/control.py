@@ -136,8 +136,6 @@ def check_flip_entries(embedders: Mapping[str, SemanticEmbedder], control: Contr
         embedder = embedders[name]
         if embedder.kind != "vector":
             raise ValueError(f"control.flip_entries[{name!r}]: expected a vector condition, received a {embedder.kind}")
-        if not entries:
-            raise ValueError(f"control.flip_entries[{name!r}]: expected at least one entry, received none")
         flip_candidates(embedder, entries, embedder.channels)
 
 
