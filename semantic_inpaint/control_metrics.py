@@ -6,7 +6,10 @@ request is read back by an attribute judge: the **flip rate** is the share of fa
 the requested value, next to the same share for the fill made without a request (how often the
 fill reads that way anyway). **Preservation** is the share of the *other* attributes that
 read the same on the requested fill as on the unrequested one. An *independent* reader (e.g.
-a gender estimator the model was never trained against) gives a second flip rate.
+a gender estimator the model was never trained against) gives a second flip rate. The flip
+rate is also split by direction: over the faces asked to gain the attribute (``adding``: it reads
+0 on the original, requested 1) and those asked to lose it (``removing``), since a model may take
+a trait away far more easily than paint one in.
 
 For parts, each face is asked, inside its hole, for the parts the segmentation embedder reads
 on *another* face of the batch (someone else's eyes, nose and mouth where the hole is); the
@@ -48,6 +51,12 @@ class AttributeControl(TypedDict, total=False):
     independent_without_request: float
     independent_without_request_ci95: list[float]
     independent_images: int
+    flip_rate_adding: float
+    flip_rate_adding_ci95: list[float]
+    adding_images: int
+    flip_rate_removing: float
+    flip_rate_removing_ci95: list[float]
+    removing_images: int
 
 
 @torch.no_grad()
@@ -110,6 +119,7 @@ def attribute_control(
                     (read[:, index] == requested).double(),
                     (plain[:, index] == requested).double(),
                     (read[:, others] == plain[:, others]).double().mean(dim=1),
+                    requested.double(),
                 ]).cpu()
             )  # fmt: skip
             if name in independent:
@@ -120,9 +130,13 @@ def attribute_control(
                 second[name].append(torch.where(judged, both, torch.nan))
     results = {}
     for name, parts in outcomes.items():
-        flipped, anyway, kept = torch.cat(parts, dim=1)
+        flipped, anyway, kept, asked = torch.cat(parts, dim=1)
         rates = {"flip_rate": flipped, "without_request": anyway, "preserved": kept}
         results[name] = AttributeControl(images=len(flipped), **rate_fields(rates))
+        for direction, rows in (("adding", asked == 1), ("removing", asked == 0)):
+            if rows.any():
+                results[name][f"{direction}_images"] = int(rows.sum())
+                results[name].update(rate_fields({f"flip_rate_{direction}": flipped[rows]}))
     for name, parts in second.items():
         flipped, anyway = torch.cat(parts, dim=1)
         rates = {"independent_flip_rate": flipped, "independent_without_request": anyway}

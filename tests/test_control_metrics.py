@@ -42,7 +42,22 @@ def test_a_model_that_obeys_flips_every_face() -> None:
     assert scores == {
         "flip_rate": 1.0, "flip_rate_ci95": [1.0, 1.0], "without_request": 0.0, "without_request_ci95": [0.0, 0.0],
         "preserved": 0.0, "preserved_ci95": [0.0, 0.0], "images": 4,
+        "flip_rate_adding": 1.0, "flip_rate_adding_ci95": [1.0, 1.0], "adding_images": 3,
+        "flip_rate_removing": 1.0, "flip_rate_removing_ci95": [1.0, 1.0], "removing_images": 1,
     }  # fmt: skip
+
+
+def test_the_flip_rate_is_split_by_the_direction_asked() -> None:
+    def only_removes(image, mask, overrides=None):  # obeys a request for 0, ignores one for 1
+        (value,) = overrides["attribute"].values() if overrides else (None,)
+        return fake_model(True).inpaint(image, mask, overrides) if value == 0 else image.clone()
+
+    model = fake_model(True)
+    model.inpaint = only_removes
+    scores = attribute_control(model, faces(), ["Smiling"], judge)["Smiling"]
+    assert (scores["adding_images"], scores["flip_rate_adding"]) == (3, 0.0)
+    assert (scores["removing_images"], scores["flip_rate_removing"]) == (1, 1.0)
+    assert scores["flip_rate"] == 0.25
 
 
 def test_each_rate_comes_with_an_interval_over_faces_that_holds_it() -> None:

@@ -164,14 +164,23 @@ def main() -> None:
             with torch.inference_mode():
                 report["models"][name]["parts"] = part_scores(part_control(model, pairs, readers))
     write_json(Path(config.results) / "control.json", report)
-    print(f"{'model':<14} {'attribute':<12} {'flip rate':>22} {'unasked':>8} {'others kept':>11} {'judge':>22}")
+    print(
+        f"{'model':<14} {'attribute':<12} {'flip rate':>22} {'adding':>8} {'removing':>8} {'unasked':>8} "
+        f"{'others kept':>11} {'judge':>22}"
+    )
     for name, scores in report["models"].items():
         for attribute, score in scores["attributes"].items():
             flip = rate(score, "flip_rate")
             unasked, kept = score["without_request"], score["preserved"]
             judged = score.get("independent_flip_rate")
             second = "" if judged is None else f"{judged:.3f} / {score['independent_without_request']:.3f}"
-            print(f"{name:<14} {attribute:<12} {flip:>22} {unasked:>8.3f} {kept:>11.3f} {second:>22}")
+            adding, removing = (
+                f"{score[key]:.3f}" if key in score else "-" for key in ("flip_rate_adding", "flip_rate_removing")
+            )
+            print(
+                f"{name:<14} {attribute:<12} {flip:>22} {adding:>8} {removing:>8} {unasked:>8.3f} {kept:>11.3f} "
+                f"{second:>22}"
+            )
         for reader, miou in scores.get("parts", {}).items():
             asked, plain = (interval(miou[key]) for key in ("requested_miou", "without_request_miou"))
             print(f"{name:<14} parts ({reader}): mIoU in the hole {asked}, without the request {plain}")

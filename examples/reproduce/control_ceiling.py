@@ -82,8 +82,9 @@ def main() -> None:
             if not rows.any():
                 continue
             chosen = flips[rows]
-            one = estimate(mean_statistic(chosen[:, 0].double()), resample_weights(len(chosen), seed=args.seed))
-            best = estimate(mean_statistic(chosen.any(dim=1).double()), resample_weights(len(chosen), seed=args.seed))
+            weights = resample_weights(len(chosen), seed=args.seed)
+            one = estimate(mean_statistic(chosen[:, 0].double()), weights)
+            best = estimate(mean_statistic(chosen.any(dim=1).double()), weights)
             print(
                 f"{name + label:<14} {len(chosen):>4} faces  one random donor {interval(one)}   "
                 f"best of {args.donors} {interval(best)}"
