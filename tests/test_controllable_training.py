@@ -17,6 +17,7 @@ from semantic_inpaint.training.control import (
     colour_detached,
     consistency_loss,
     draw_requests,
+    flip_entry_indices,
     known_pixels_reconstruction,
     low_pass_hole_l2,
     requested_signals,
@@ -52,7 +53,7 @@ def test_swapped_rows_get_another_samples_signal_and_maps_change_only_in_the_hol
 ) -> None:
     torch.manual_seed(seed)
     swapped, signals, hole = swapped_count(share, batch), signals_of(batch), centred_hole(batch)
-    requests = draw_requests(embedders(), signals, swapped, ControlConfig(swap_share=share))
+    requests = draw_requests(signals, swapped, ControlConfig(swap_share=share), {})
     requested = requested_signals(embedders(), signals, hole, requests)
     assert 0 <= swapped < batch and 1 <= requests.offset < batch
     for row in range(batch):
@@ -76,7 +77,7 @@ def test_flipped_rows_ask_for_the_opposite_of_exactly_that_many_entries_and_each
     control = ControlConfig(
         swap_share=share, vector_requests="flip", flipped_entries=flips, one_condition_per_sample=True
     )
-    requests = draw_requests(embedders(), real, swapped, control)
+    requests = draw_requests(real, swapped, control, flip_entry_indices(embedders(), control))
     asked, told = (requested_signals(embedders(), s, hole, requests) for s in (real, given_input))
     rows = requests.rows
     assert rows["attribute"].start == 0 and rows["attribute"].stop == rows["segmentation"].start
@@ -108,7 +109,7 @@ def test_flip_requests_draw_only_from_the_named_entries_and_never_more_than_ther
     control = ControlConfig(
         swap_share=0.99, vector_requests="flip", flipped_entries=flips, flip_entries={"attribute": drawable}
     )
-    requests = draw_requests(embedders(), real, batch - 1, control)
+    requests = draw_requests(real, batch - 1, control, flip_entry_indices(embedders(), control))
     changed = requested_signals(embedders(), real, hole, requests)["attribute"] != real["attribute"]
     outside = [entry for entry in range(6) if entry not in drawable]
     assert not changed[:, outside].any()

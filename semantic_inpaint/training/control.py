@@ -87,25 +87,24 @@ def condition_rows(names: list[str], swapped: int, one_per_sample: bool) -> dict
 
 
 def draw_requests(
-    embedders: Mapping[str, SemanticEmbedder],
     signals_real: Mapping[str, Tensor],
     swapped: int,
     control: ControlConfig,
+    flip_indices: Mapping[str, list[int]],
 ) -> Requests:
     """Draw what the first ``swapped`` rows are asked for (see the module docstring).
 
     ``signals_real``: each condition's signal of the real images, ``(B, ...)``; a flipped entry
-    asks for the opposite of the real image's reading of it.
+    asks for the opposite of the real image's reading of it. ``flip_indices``: per condition a
+    request flips, the entries it draws from (:func:`flip_entry_indices`); the other
+    conditions are swapped.
     """
     batch = next(iter(signals_real.values())).shape[0]
     rows = condition_rows(list(signals_real), swapped, control.one_condition_per_sample)
     offset = int(torch.randint(1, batch, ()))  # a CPU draw: no device sync (batch >= 2 when any row is swapped)
     flipped, flip_values = {}, {}
-    for name, signal in signals_real.items():
-        if embedders[name].kind != "vector" or control.vector_requests != "flip":
-            continue
-        real = signal[rows[name]]
-        drawable = flip_candidates(embedders[name], control.flip_entries.get(name), real.shape[1])
+    for name, drawable in flip_indices.items():
+        real = signals_real[name][rows[name]]
         count = min(control.flipped_entries, len(drawable))
         scores = torch.full(real.shape, 2.0, device=real.device)  # entries outside ``drawable`` sort last
         scores[:, drawable] = torch.rand(real.shape[0], len(drawable), device=real.device)
@@ -115,28 +114,36 @@ def draw_requests(
     return Requests(rows, offset, flipped, flip_values)
 
 
-def flip_candidates(embedder: SemanticEmbedder, entries: list[str | int] | None, size: int) -> list[int]:
-    """The indices a flip request of ``embedder``'s vector (``size`` entries) draws from: those of
-    ``entries`` (names or indices, see :meth:`~SemanticEmbedder.entry_index`), or all when ``None``.
+def flip_entry_indices(embedders: Mapping[str, SemanticEmbedder], control: ControlConfig) -> dict[str, list[int]]:
+    """Per vector condition a ``flip`` request changes, the sorted indices it draws from: those
+    ``control.flip_entries`` names for it (names or indices, see
+    :meth:`~SemanticEmbedder.entry_index`), or all of its entries; empty unless
+    ``control.vector_requests`` is ``"flip"``. Resolved once, before training, so a
+    ``flip_entries`` that names a map condition or an unknown entry fails there.
 
     Examples:
         >>> from semantic_inpaint.registry import get_registry
         >>> attribute = get_registry().build("embedder", "attribute", {"num_attributes": 4, "width": 4})
-        >>> flip_candidates(attribute, [3, 1], 4), flip_candidates(attribute, None, 4)
-        ([1, 3], [0, 1, 2, 3])
+        >>> flip_entry_indices({"attribute": attribute}, ControlConfig(vector_requests="flip"))
+        {'attribute': [0, 1, 2, 3]}
+        >>> named = ControlConfig(vector_requests="flip", flip_entries={"attribute": [3, 1]})
+        >>> flip_entry_indices({"attribute": attribute}, named)
+        {'attribute': [1, 3]}
     """
-    if entries is None:
-        return list(range(size))
-    return sorted({embedder.entry_index(entry) for entry in entries})
-
-
-def check_flip_entries(embedders: Mapping[str, SemanticEmbedder], control: ControlConfig) -> None:
-    """Fail before training if ``control.flip_entries`` names a map condition or an unknown entry."""
-    for name, entries in control.flip_entries.items():
-        embedder = embedders[name]
+    for name in control.flip_entries:
+        if embedders[name].kind != "vector":
+            raise ValueError(
+                f"control.flip_entries[{name!r}]: expected a vector condition, received a {embedders[name].kind}"
+            )
+    if control.vector_requests != "flip":
+        return {}
+    indices = {}
+    for name, embedder in embedders.items():
         if embedder.kind != "vector":
-            raise ValueError(f"control.flip_entries[{name!r}]: expected a vector condition, received a {embedder.kind}")
-        flip_candidates(embedder, entries, embedder.channels)
+            continue
+        entries = control.flip_entries.get(name, range(embedder.channels))
+        indices[name] = sorted({embedder.entry_index(entry) for entry in entries})
+    return indices
 
 
 def requested_signals(

@@ -48,9 +48,9 @@ from semantic_inpaint.models import SharedTrunkDiscriminator
 from semantic_inpaint.poisson_blend import blend_for_training
 from semantic_inpaint.registry import ComponentKind, Registry, get_registry
 from semantic_inpaint.training.control import (
-    check_flip_entries,
     consistency_loss,
     draw_requests,
+    flip_entry_indices,
     known_pixels_reconstruction,
     low_pass_hole_l2,
     requested_signals,
@@ -217,7 +217,8 @@ class Trainer:
         #: what the step reads signals with: each frozen embedder with its BatchNorm folded into its
         #: convolutions (the same signals to float rounding, in fewer layers); the model keeps the originals
         self.signal_embedders = {name: folded_copy(c.embedder) for name, c in self.model.condition_items()}
-        check_flip_entries(self.signal_embedders, config.model.control)
+        #: per vector condition a flip request changes, the entries it draws from
+        self.flip_indices = flip_entry_indices(self.signal_embedders, config.model.control)
         #: conditions with a discriminator term to train (λ ≠ 0)
         self.weighted = [name for name, c in self.model.condition_items() if c.weight != 0]
         #: a shared-trunk discriminator judges realness and every weighted condition in one pass
@@ -434,7 +435,7 @@ class Trainer:
         signals_input, signals_real, signals_wrong = self._signals(image, mask)
         signals_asked = signals_real
         if swapped:
-            requests = draw_requests(embedders, signals_real, swapped, control)
+            requests = draw_requests(signals_real, swapped, control, self.flip_indices)
             signals_input = requested_signals(embedders, signals_input, mask, requests)
             signals_asked = requested_signals(embedders, signals_real, mask, requests)
         told = told_real_count(control, image.shape[0], swapped) if embedders else 0
