@@ -7,9 +7,10 @@ the requested value, next to the same share for the fill made without a request 
 fill reads that way anyway). **Preservation** is the share of the *other* attributes that
 read the same on the requested fill as on the unrequested one. An *independent* reader (e.g.
 a gender estimator the model was never trained against) gives a second flip rate. The flip
-rate is also split by direction: over the faces asked to gain the attribute (``adding``: it reads
-0 on the original, requested 1) and those asked to lose it (``removing``), since a model may take
-a trait away far more easily than paint one in.
+rate and the rate without a request are also split by direction: over the faces asked to gain
+the attribute (``adding``: it reads 0 on the original, requested 1) and those asked to lose it
+(``removing``), since a model may take a trait away far more easily than paint one in, and a
+fill may lose a trait with no request at all (a blurry hole reads less male, less old).
 
 For parts, each face is asked, inside its hole, for the parts the segmentation embedder reads
 on *another* face of the batch (someone else's eyes, nose and mouth where the hole is); the
@@ -53,9 +54,13 @@ class AttributeControl(TypedDict, total=False):
     independent_images: int
     flip_rate_adding: float
     flip_rate_adding_ci95: list[float]
+    without_request_adding: float
+    without_request_adding_ci95: list[float]
     adding_images: int
     flip_rate_removing: float
     flip_rate_removing_ci95: list[float]
+    without_request_removing: float
+    without_request_removing_ci95: list[float]
     removing_images: int
 
 
@@ -136,7 +141,8 @@ def attribute_control(
         for direction, rows in (("adding", asked == 1), ("removing", asked == 0)):
             if rows.any():
                 results[name][f"{direction}_images"] = int(rows.sum())
-                results[name].update(rate_fields({f"flip_rate_{direction}": flipped[rows]}))
+                split = {f"flip_rate_{direction}": flipped[rows], f"without_request_{direction}": anyway[rows]}
+                results[name].update(rate_fields(split))
     for name, parts in second.items():
         flipped, anyway = torch.cat(parts, dim=1)
         rates = {"independent_flip_rate": flipped, "independent_without_request": anyway}

@@ -43,7 +43,9 @@ def test_a_model_that_obeys_flips_every_face() -> None:
         "flip_rate": 1.0, "flip_rate_ci95": [1.0, 1.0], "without_request": 0.0, "without_request_ci95": [0.0, 0.0],
         "preserved": 0.0, "preserved_ci95": [0.0, 0.0], "images": 4,
         "flip_rate_adding": 1.0, "flip_rate_adding_ci95": [1.0, 1.0], "adding_images": 3,
+        "without_request_adding": 0.0, "without_request_adding_ci95": [0.0, 0.0],
         "flip_rate_removing": 1.0, "flip_rate_removing_ci95": [1.0, 1.0], "removing_images": 1,
+        "without_request_removing": 0.0, "without_request_removing_ci95": [0.0, 0.0],
     }  # fmt: skip
 
 
@@ -58,6 +60,20 @@ def test_the_flip_rate_is_split_by_the_direction_asked() -> None:
     assert (scores["adding_images"], scores["flip_rate_adding"]) == (3, 0.0)
     assert (scores["removing_images"], scores["flip_rate_removing"]) == (1, 1.0)
     assert scores["flip_rate"] == 0.25
+
+
+def test_a_fill_that_loses_the_trait_unasked_counts_as_removing_without_a_request() -> None:
+    def darkens(image, mask, overrides=None):  # every fill reads 'no', asked or not
+        out = image.clone()
+        out[:, 0] = -1.0
+        return out
+
+    model = fake_model(True)
+    model.inpaint = darkens
+    scores = attribute_control(model, faces(), ["Smiling"], judge)["Smiling"]
+    assert (scores["without_request_adding"], scores["without_request_removing"]) == (0.0, 1.0)
+    assert (scores["flip_rate_adding"], scores["flip_rate_removing"]) == (0.0, 1.0)
+    assert scores["without_request"] == 0.25
 
 
 def test_each_rate_comes_with_an_interval_over_faces_that_holds_it() -> None:

@@ -62,3 +62,20 @@ def test_table_two_rows_are_sorted_by_the_condition_weights_with_their_hole_bias
     bias_rows = [line for line in bias_section.splitlines() if line.startswith("| ")][1:5]  # after the header
     assert [row.split("|")[3].strip() for row in bias_rows] == ["none", "a0_s0.01", "full", "a1_s0"]
     assert bias_rows[3].split("|")[6].strip() == "+0.002 [-0.998, +1.002]"  # a1_s0's hole bias B, from the JSON
+
+
+def test_the_control_table_splits_each_flip_rate_by_the_direction_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    score = {"images": 3, "adding_images": 3}
+    for key, value in {"flip_rate": 0.5, "without_request": 0.25, "preserved": 0.9, "flip_rate_adding": 0.75}.items():
+        score |= {key: value, f"{key}_ci95": [value - 0.1, value + 0.1]}
+    score |= {"without_request_adding": 0.125, "without_request_adding_ci95": [0.0, 0.25]}
+    control = {"images": 3, "models": {"tiny": {"attributes": {"Male": score}}}}
+    (tmp_path / "results" / "tiny").mkdir(parents=True)
+    (tmp_path / "results" / "tiny" / "control.json").write_text(json.dumps(control))
+    load_reproduction_script("05_report.py", monkeypatch).write_report(tmp_path / "results", tmp_path / "results.md")
+    section = (tmp_path / "results.md").read_text().split("By the direction asked")[1]
+    row = next(line for line in section.splitlines() if line.startswith("| tiny"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells == ["tiny", "Male", "3", "0.750 [0.650, 0.850]", "0.125 [0.000, 0.250]", "0", "—", "—"]

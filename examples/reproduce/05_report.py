@@ -235,9 +235,12 @@ def control_section(results: Results) -> list[str]:
     if "control" not in results:
         return []
     control = results["control"]
-    rows, part_rows = [], []
+    rows, part_rows, direction_rows = [], [], []
     for model, measured in control["models"].items():
         for attribute, score in measured["attributes"].items():
+            if "flip_rate_adding" in score or "flip_rate_removing" in score:
+                direction_rows.append([model, attribute, *direction_cells(score, "adding"),
+                                       *direction_cells(score, "removing")])  # fmt: skip
             rows.append([
                 model, attribute, rate(score, "flip_rate"), rate(score, "without_request"), rate(score, "preserved"),
                 rate(score, "independent_flip_rate"), rate(score, "independent_without_request"),
@@ -256,6 +259,12 @@ def control_section(results: Results) -> list[str]:
         "request: the same share for the fill made without one; other attributes kept: the share of the other "
         "attributes read as on the unrequested fill. 95 % bootstrap intervals over faces.\n\n" + table(header, rows)
     )
+    if direction_rows:
+        text += (
+            "\nBy the direction asked: the faces whose original reads 0 asked to gain the attribute (adding), "
+            "those that read 1 asked to lose it (removing); a fill may lose a trait with no request at all, so "
+            "each flip rate stands next to its share without the request.\n\n" + table(DIRECTION_HEADER, direction_rows)
+        )
     if part_rows:
         text += (
             "\nParts: each face asked for another face's parts inside its hole; mIoU in the hole between the "
@@ -263,6 +272,25 @@ def control_section(results: Results) -> list[str]:
             + table(["model", "read by", "mIoU, requested", "mIoU, without the request"], part_rows)
         )
     return [text]
+
+
+#: the columns of the control table split by the direction asked
+DIRECTION_HEADER = [
+    "model", "requested", "adding: faces", "adding: flip rate", "adding: without the request",
+    "removing: faces", "removing: flip rate", "removing: without the request",
+]  # fmt: skip
+
+
+def direction_cells(score: dict[str, Any], direction: str) -> list[str]:
+    """The faces asked in ``direction`` (``adding`` / ``removing``), their flip rate and their
+    rate without the request, each rate with its interval; dashes where no face was asked so."""
+    if f"{direction}_images" not in score:
+        return ["0", "—", "—"]
+    return [
+        str(score[f"{direction}_images"]),
+        rate(score, f"flip_rate_{direction}"),
+        rate(score, f"without_request_{direction}"),
+    ]
 
 
 #: how step 4 brought the trained models' fills into the known pixels (``blend`` in inpainting.json)

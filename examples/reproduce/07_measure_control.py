@@ -165,8 +165,8 @@ def main() -> None:
                 report["models"][name]["parts"] = part_scores(part_control(model, pairs, readers))
     write_json(Path(config.results) / "control.json", report)
     print(
-        f"{'model':<14} {'attribute':<12} {'flip rate':>22} {'adding':>8} {'removing':>8} {'unasked':>8} "
-        f"{'others kept':>11} {'judge':>22}"
+        f"{'model':<14} {'attribute':<12} {'flip rate':>22} {'adding/unasked':>14} {'removing/unasked':>16} "
+        f"{'unasked':>8} {'others kept':>11} {'judge':>22}"
     )
     for name, scores in report["models"].items():
         for attribute, score in scores["attributes"].items():
@@ -175,10 +175,13 @@ def main() -> None:
             judged = score.get("independent_flip_rate")
             second = "" if judged is None else f"{judged:.3f} / {score['independent_without_request']:.3f}"
             adding, removing = (
-                f"{score[key]:.3f}" if key in score else "-" for key in ("flip_rate_adding", "flip_rate_removing")
+                f"{score[f'flip_rate_{way}']:.3f}/{score[f'without_request_{way}']:.3f}"
+                if f"flip_rate_{way}" in score
+                else "-"
+                for way in ("adding", "removing")
             )
             print(
-                f"{name:<14} {attribute:<12} {flip:>22} {adding:>8} {removing:>8} {unasked:>8.3f} {kept:>11.3f} "
+                f"{name:<14} {attribute:<12} {flip:>22} {adding:>14} {removing:>16} {unasked:>8.3f} {kept:>11.3f} "
                 f"{second:>22}"
             )
         for reader, miou in scores.get("parts", {}).items():
