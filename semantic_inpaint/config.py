@@ -176,6 +176,17 @@ class ControlConfig(StrictModel):
         "pixel and adversarial terms keep (it did not remove the controllable recipe's colour cast: see "
         "docs/reproduce.md)",
     )
+    donor_target_weight: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="weight of a pixel target for the flipped samples ('flip'): the hole of another image of the "
+        "batch whose real reading already shows every requested entry (of those, the one agreeing on most other "
+        "entries), Poisson-blended into the sample's own known pixels, so a request to add a trait is paired with "
+        "real pixels that show it; a sample no image of its batch can serve keeps a target on its known pixels only "
+        "(0: no pixel target for the requested hole); with a map condition, set `one_condition_per_sample`, or a "
+        "sample's swapped map and its donor's hole ask for different parts",
+    )
     one_condition_per_sample: bool = Field(
         False,
         description="each condition perturbs its own share of the perturbed samples (the others keep their own "
@@ -193,6 +204,10 @@ class ControlConfig(StrictModel):
 
     @model_validator(mode="after")
     def _flip_entries_used(self) -> ControlConfig:
+        if self.donor_target_weight and self.vector_requests != "flip":
+            raise ValueError(
+                f"donor_target_weight: used only with vector_requests 'flip', received {self.vector_requests!r}"
+            )
         if self.flip_entries and self.vector_requests != "flip":
             raise ValueError(f"flip_entries: used only with vector_requests 'flip', received {self.vector_requests!r}")
         empty = sorted(name for name, entries in self.flip_entries.items() if not entries)

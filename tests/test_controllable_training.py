@@ -16,10 +16,12 @@ from semantic_inpaint.training import Trainer
 from semantic_inpaint.training.control import (
     colour_detached,
     consistency_loss,
+    donor_targets,
     draw_requests,
     flip_entry_indices,
     known_pixels_reconstruction,
     low_pass_hole_l2,
+    pick_donors,
     requested_signals,
     swapped_count,
     told_real_count,
@@ -116,6 +118,47 @@ def test_flip_requests_draw_only_from_the_named_entries_and_never_more_than_ther
     assert (changed[: batch - 1].sum(1) == min(flips, len(drawable))).all() and not changed[batch - 1].any()
 
 
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(2, 10), flips=st.integers(1, 3), seed=st.integers(0, 1000))
+def test_a_donor_is_another_face_whose_real_reading_shows_every_requested_entry(
+    batch: int, flips: int, seed: int
+) -> None:
+    torch.manual_seed(seed)
+    real = {"attribute": torch.rand(batch, 6).round()}  # few distinct vectors, so donors exist and are missing
+    control = ControlConfig(swap_share=0.99, vector_requests="flip", flipped_entries=flips)
+    swapped = batch - 1
+    requests = draw_requests(real, swapped, control, {"attribute": list(range(6))})
+    asked = requested_signals(embedders(), real, centred_hole(batch), requests)["attribute"][:swapped]
+    donor, found = pick_donors(requests, real, swapped)
+    flipped = requests.flipped["attribute"]
+    for row in range(swapped):
+        shows = [
+            other
+            for other in range(batch)
+            if other != row and torch.equal(real["attribute"][other][flipped[row]], asked[row][flipped[row]])
+        ]
+        assert bool(found[row]) == bool(shows)
+        if shows:
+            assert int(donor[row]) in shows
+            best = max(int((real["attribute"][other] == asked[row]).sum()) for other in shows)
+            assert int((real["attribute"][donor[row]] == asked[row]).sum()) == best
+
+
+def test_a_donor_target_keeps_the_known_pixels_and_shows_the_donors_hole() -> None:
+    torch.manual_seed(0)
+    image, hole = torch.rand(3, 3, 16, 16) * 1.6 - 0.8, torch.zeros(3, 1, 16, 16)
+    hole[..., 4:12, 4:12] = 1
+    image[1] = image[0] + 0.1  # the donor of row 0: the same picture, 0.1 brighter
+    prediction = torch.rand(3, 3, 16, 16, requires_grad=True)
+    targets = donor_targets(image, hole, prediction, torch.tensor([1, 0]), torch.tensor([True, False]))
+    known = (1 - hole[:2]).bool().expand_as(targets)
+    assert torch.equal(targets[known], image[:2][known])  # bit-identical outside the hole
+    inside = hole[0].bool().expand(3, -1, -1)
+    assert float((targets[0][inside] - image[0][inside]).abs().amax()) < 1e-3  # blended onto row 0's own ring
+    assert torch.equal(targets[1][inside], prediction[1].detach()[inside])  # no donor: the hole costs nothing
+    assert not targets.requires_grad
+
+
 @pytest.mark.parametrize(
     ("flip_entries", "message"),
     [
@@ -132,6 +175,13 @@ def test_flip_entries_a_condition_cannot_flip_are_refused_before_training(
         Trainer(run)
 
 
+def test_donor_targets_without_a_vector_condition_are_refused_before_training(tmp_path: Path) -> None:
+    config = controllable(tmp_path, 1, swap_share=0.5, vector_requests="flip", donor_target_weight=1.0).model_dump()
+    config["model"]["conditions"] = [c for c in config["model"]["conditions"] if c["embedder"]["name"] != "attribute"]
+    with pytest.raises(ValueError, match="donor_target_weight: expected a vector condition to flip"):
+        Trainer(RunConfig.model_validate(config))
+
+
 @pytest.mark.parametrize(
     ("control", "message"),
     [
@@ -141,6 +191,7 @@ def test_flip_entries_a_condition_cannot_flip_are_refused_before_training(
         ),
         ({"vector_requests": "flip", "flip_entries": {"attribute": []}}, "expected at least one entry per condition"),
         ({"flip_entries": {"attribute": [0]}}, "used only with vector_requests 'flip'"),
+        ({"donor_target_weight": 1.0}, "donor_target_weight: used only with vector_requests 'flip'"),
     ],
 )
 def test_flip_entries_the_config_cannot_use_are_refused_by_the_config(control: dict, message: str) -> None:
@@ -336,6 +387,7 @@ def test_a_perturbed_sample_owes_its_known_pixels_and_nothing_in_its_hole(seed: 
         {},
         {"vector_requests": "flip", "one_condition_per_sample": True},
         {"vector_requests": "flip", "flip_entries": {"attribute": [0, 2]}, "changed_entry_weight": 17.0},
+        {"vector_requests": "flip", "donor_target_weight": 1.0, "one_condition_per_sample": True},
         {"changed_entry_weight": 10.0, "low_pass_weight": 1.0},
         {"swap_share": 0.25, "told_real_share": 0.5},
         {"perturbed_known_weight": 1.0},
@@ -348,6 +400,7 @@ def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requ
     assert record["step"] == 2 and record["consistency"] > 0
     assert ("low_pass" in record) == ("low_pass_weight" in requests)
     assert ("perturbed_known" in record) == ("perturbed_known_weight" in requests)
+    assert ("donor_target" in record) == ("donor_target_weight" in requests)
     assert record.get("perturbed_known", 1) > 0
 
 

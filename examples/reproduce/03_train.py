@@ -29,6 +29,9 @@ reconstruction term (the request changes only their hole),
 entries flipped per perturbed face, drawn from the eleven attributes a centred hole can show,
 attributes and parts perturbed on separate faces) that count 17 times the other entries in the
 consistency term,
+``controllable_donor``: ``controllable_targeted`` with a pixel target for each flipped face (the
+hole of another face of its batch whose real reading already shows what was asked, blended into
+its own known pixels: a woman asked to look a man is shown a man's hole),
 ``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
 signals alone does),
 ``controllable_colour``: ``controllable`` with a consistency term that cannot recolour the hole
@@ -97,6 +100,7 @@ CONTROLLABLE = {
         "one_condition_per_sample": True,
     },
 }
+CONTROLLABLE["controllable_donor"] = CONTROLLABLE["controllable_targeted"] | {"donor_target_weight": 1.0}
 #: where the controllable recipes' signals enter the generator: at every modulated block, unless
 #: the recipe says otherwise (``controllable_input_maps``: the part map at the input, as the
 #: paper's; the paper's `full` given SPADE and FiLM darkened the known pixels around its hole)

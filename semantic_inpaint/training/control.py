@@ -27,6 +27,11 @@ inside the hole only) and reconstruct it, like the rest: what the masked image's
 show (a smile behind the hole), these rows pair with the pixels that show it, so the generator
 learns what each entry and part means for the fill.
 
+With ``donor_target_weight`` a flipped sample also gets a pixel target: the hole of another
+image of the batch whose real reading already shows what was asked (a woman asked to look a man
+gets a man's hole, Poisson-blended into her own known pixels), so adding a trait is paired with
+real pixels that show it, not only pulled toward it through the frozen embedder.
+
 With ``one_condition_per_sample`` each condition perturbs its own share of those rows (the
 others keep their own signal), so two requests never contradict each other on one sample.
 Which samples are perturbed is a fixed slice of a batch whose order is already random, and the
@@ -45,6 +50,7 @@ from torch import Tensor
 from semantic_inpaint.config import ControlConfig
 from semantic_inpaint.core import SemanticEmbedder, composite
 from semantic_inpaint.losses import ReconstructionLoss
+from semantic_inpaint.poisson_blend import blend_for_training
 
 
 def swapped_count(share: float, batch: int) -> int:
@@ -112,6 +118,59 @@ def draw_requests(
         flipped[name] = torch.zeros_like(real, dtype=torch.bool).scatter_(1, chosen, True)
         flip_values[name] = (real < 0.5).to(real.dtype)
     return Requests(rows, offset, flipped, flip_values)
+
+
+def pick_donors(requests: Requests, signals_real: Mapping[str, Tensor], swapped: int) -> tuple[Tensor, Tensor]:
+    """For each of the first ``swapped`` rows, another row of the batch whose real image already
+    reads as every entry its flip requests ask for (entries binarised at 0.5), of those the one
+    that agrees on most other entries (ties broken at random): whose hole shows what was asked.
+
+    Returns ``(donor, found)``: ``(swapped,)`` row indices and ``(swapped,)`` bools, ``False``
+    where no row qualifies or the row flipped nothing (``donor`` is then arbitrary). Drawn on
+    the signals' device, without a host-device sync.
+
+    Examples:
+        >>> real = {"attribute": torch.tensor([[0.9, 0.1], [0.2, 0.1], [0.1, 0.8], [0.1, 0.2]])}
+        >>> flipped = {"attribute": torch.tensor([[False, False], [True, False]])}  # row 1 asks entry 0 = 1
+        >>> values = {"attribute": 1 - real["attribute"][:2].round()}
+        >>> requests = Requests({"attribute": slice(0, 2)}, 1, flipped, values)
+        >>> donor, found = pick_donors(requests, real, 2)
+        >>> found.tolist(), int(donor[1])
+        ([False, True], 0)
+    """
+    reals, asked, required = [], [], []
+    for name, flipped in requests.flipped.items():
+        real = signals_real[name] > 0.5
+        rows = requests.rows[name]
+        wanted, needed = real[:swapped].clone(), torch.zeros_like(real[:swapped])
+        wanted[rows] = torch.where(flipped, requests.flip_values[name] > 0.5, wanted[rows])
+        needed[rows] = flipped
+        reals.append(real)
+        asked.append(wanted)
+        required.append(needed)
+    real, asked, required = torch.cat(reals, 1), torch.cat(asked, 1), torch.cat(required, 1)
+    agree = real[None] == asked[:, None]  # (swapped, B, N): row i's request against row j's real reading
+    candidates = torch.arange(real.shape[0], device=real.device)
+    eligible = (agree | ~required[:, None]).all(-1) & required.any(-1, keepdim=True)
+    eligible &= candidates[None] != candidates[:swapped, None]
+    score = agree.sum(-1) + torch.rand(eligible.shape, device=real.device)
+    return score.masked_fill(~eligible, -1).argmax(1), eligible.any(1)
+
+
+def donor_targets(image: Tensor, hole: Tensor, prediction: Tensor, donor: Tensor, found: Tensor) -> Tensor:
+    """The pixel targets of the first ``len(donor)`` rows: each row's own known pixels and, in its
+    hole, its donor's pixels Poisson-blended into them (:func:`pick_donors`), or the generator's
+    own ``prediction`` (detached, so only the known pixels are asked back) where ``found`` is
+    ``False``.
+
+    Shape: ``image``, ``prediction`` ``(B, 3, H, W)`` in ``[-1, 1]``; ``hole`` ``(B, 1, H, W)``
+    in ``{0, 1}``; ``donor``, ``found`` ``(S,)``; the result ``(S, 3, H, W)`` in ``[-1, 1]``.
+    """
+    rows = slice(0, len(donor))
+    own, own_hole = image[rows], hole[rows]
+    pasted = composite(blend_for_training(image[donor], own, own_hole), own, own_hole)
+    kept = composite(prediction[rows].detach(), own, own_hole)
+    return torch.where(found[:, None, None, None], pasted, kept)
 
 
 def flip_entry_indices(embedders: Mapping[str, SemanticEmbedder], control: ControlConfig) -> dict[str, list[int]]:

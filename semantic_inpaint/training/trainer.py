@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torchvision
@@ -48,11 +48,14 @@ from semantic_inpaint.models import SharedTrunkDiscriminator
 from semantic_inpaint.poisson_blend import blend_for_training
 from semantic_inpaint.registry import ComponentKind, Registry, get_registry
 from semantic_inpaint.training.control import (
+    Requests,
     consistency_loss,
+    donor_targets,
     draw_requests,
     flip_entry_indices,
     known_pixels_reconstruction,
     low_pass_hole_l2,
+    pick_donors,
     requested_signals,
     swapped_count,
     told_real_count,
@@ -168,6 +171,17 @@ def newest_checkpoint(checkpoint_dir: Path) -> Path:
     return by_step[-1] if by_step else checkpoint_dir / "last.pt"
 
 
+class StepSignals(NamedTuple):
+    """One training batch's signals as :meth:`Trainer._step_signals` draws them."""
+
+    swapped: int
+    input: dict[str, Tensor]
+    real: dict[str, Tensor]
+    wrong: dict[str, Tensor]
+    asked: dict[str, Tensor]
+    requests: Requests | None
+
+
 class Trainer:
     """Trains a :class:`~semantic_inpaint.model.BoostedGAN` as its config says.
 
@@ -219,6 +233,11 @@ class Trainer:
         self.signal_embedders = {name: folded_copy(c.embedder) for name, c in self.model.condition_items()}
         #: per vector condition a flip request changes, the entries it draws from
         self.flip_indices = flip_entry_indices(self.signal_embedders, config.model.control)
+        if config.model.control.donor_target_weight and not self.flip_indices:
+            raise ValueError(
+                "control.donor_target_weight: expected a vector condition to flip, received conditions "
+                f"{sorted(self.signal_embedders)} with none"
+            )
         #: conditions with a discriminator term to train (λ ≠ 0)
         self.weighted = [name for name, c in self.model.condition_items() if c.weight != 0]
         #: a shared-trunk discriminator judges realness and every weighted condition in one pass
@@ -415,17 +434,16 @@ class Trainer:
         }
         return signals_input, signals_real, signals_wrong
 
-    def _step_signals(
-        self, image: Tensor, mask: Tensor
-    ) -> tuple[int, dict[str, Tensor], dict[str, Tensor], dict[str, Tensor], dict[str, Tensor]]:
+    def _step_signals(self, image: Tensor, mask: Tensor) -> StepSignals:
         """The signals of one training batch as the controllable recipe draws them.
 
-        Returns ``(swapped, input, real, wrong, asked)``: how many leading rows were asked for
+        Returns a :class:`StepSignals`: how many leading rows were asked for
         other signals, what the generator is given (requests in the first ``swapped`` rows,
         the real image's signals in the ``told_real_share`` rows after them, the masked
-        image's reading elsewhere), the real and mismatched signals of :meth:`_signals`, and
-        what each fill is judged against. Without control, ``input`` is the masked reading and
-        ``asked`` the real one. BatchNorm recalibration draws its batches here too: statistics
+        image's reading elsewhere), the real and mismatched signals of :meth:`_signals`,
+        what each fill is judged against, and the drawn :class:`Requests` (``None`` when no row was
+        perturbed). Without control, ``input`` is the masked reading and ``asked`` the real one.
+        BatchNorm recalibration draws its batches here too: statistics
         averaged over clean batches only would normalise every sample differently from the
         mixed batches it was trained in.
         """
@@ -433,7 +451,7 @@ class Trainer:
         embedders = self.signal_embedders
         swapped = swapped_count(control.swap_share, image.shape[0]) if embedders else 0
         signals_input, signals_real, signals_wrong = self._signals(image, mask)
-        signals_asked = signals_real
+        signals_asked, requests = signals_real, None
         if swapped:
             requests = draw_requests(signals_real, swapped, control, self.flip_indices)
             signals_input = requested_signals(embedders, signals_input, mask, requests)
@@ -442,7 +460,7 @@ class Trainer:
         if told:  # paired examples: these rows are told their real image's signals and reconstruct it
             rows = slice(swapped, swapped + told)
             signals_input = told_real_signals(embedders, signals_input, signals_real, mask, rows)
-        return swapped, signals_input, signals_real, signals_wrong, signals_asked
+        return StepSignals(swapped, signals_input, signals_real, signals_wrong, signals_asked, requests)
 
     def _pairs(
         self,
@@ -510,7 +528,11 @@ class Trainer:
         control = self.config.model.control
         embedders = self.signal_embedders
         with torch.no_grad():
-            swapped, signals_input, signals_real, signals_wrong, signals_asked = self._step_signals(image, mask)
+            swapped, signals_input, signals_real, signals_wrong, signals_asked, requests = self._step_signals(
+                image, mask
+            )
+            if control.donor_target_weight and requests is not None:
+                donor, donor_found = pick_donors(requests, signals_real, swapped)
         r1_gamma = self.config.model.r1_gamma
         real = image.detach().requires_grad_(True) if r1_gamma > 0 else image
         with autocast(self.device, amp):
@@ -569,6 +591,11 @@ class Trainer:
                     model.reconstruction, prediction[:swapped].float(), image[:swapped], mask[:swapped]
                 )
                 loss_g = loss_g + control.perturbed_known_weight * known
+            if control.donor_target_weight and requests is not None:  # real pixels that show the request
+                with torch.no_grad():
+                    targets = donor_targets(image, mask, prediction, donor, donor_found)
+                donor_term = model.reconstruction(prediction[:swapped].float(), targets.float(), mask[:swapped])
+                loss_g = loss_g + control.donor_target_weight * donor_term
             if control.low_pass_weight and swapped:
                 window = control.low_pass_window
                 low_pass = low_pass_hole_l2(prediction[:swapped].float(), image[:swapped], mask[:swapped], window)
@@ -598,6 +625,9 @@ class Trainer:
             metrics["perturbed_known"] = known
         if control.low_pass_weight and swapped:
             metrics["low_pass"] = low_pass
+        if control.donor_target_weight and requests is not None:
+            metrics["donor_target"] = donor_term
+            metrics["donor_found"] = donor_found.float().mean()
         if self.local_discriminator is not None:
             metrics["adv_local"] = g_local
         if self.config.model.feature_matching:
@@ -637,7 +667,7 @@ class Trainer:
         def forward(batch: dict[str, Tensor]) -> None:
             image = batch["image"].to(self.device).contiguous(memory_format=self.memory_format)
             mask = self.masks(self.settings.batch_size, generator=masks)[self.local].to(self.device)
-            _, signals_input, signals_real, signals_wrong, signals_asked = self._step_signals(image, mask)
+            _, signals_input, signals_real, signals_wrong, signals_asked, _ = self._step_signals(image, mask)
             fake = composite(self.model.generator(image, mask, signals_input), image, mask)
             if self.average:
                 self.average.module(image, mask, signals_input)
