@@ -90,7 +90,8 @@ def describe(run: Path, variant: str, name: str, results: dict | None, control: 
         f"{config.model.resolution} px (aligned faces)",
         "licence": LICENCE,
         "conditions": conditions,
-        "trained_by": f"python examples/reproduce/03_train.py --config <base config> --variants {variant}",
+        "trained_by": f"python examples/reproduce/03_train.py --config <base config> --variants {variant} "
+        f"--set training.steps={config.training.steps}",
         "run_folder": str(run),
         "exported_by": f"python examples/reproduce/06_ship_demo_models.py --runs {run.parent}",
         "steps": config.training.steps,
