@@ -72,11 +72,20 @@ CARD_METRICS = (
 )  # fmt: skip
 
 
+def training_hardware(rows: list[dict]) -> str:
+    """Every device a run's metrics rows name, in the order it trained on them ("CPU, 2 threads
+    then CPU, 1 threads" for a run resumed at another thread count); empty where no row names one."""
+    devices = [row["device"] for row in rows if row.get("device")]
+    changes = [device for index, device in enumerate(devices) if index == 0 or device != devices[index - 1]]
+    return " then ".join(changes)
+
+
 def describe(run: Path, variant: str, name: str, results: dict | None, control: dict | None) -> dict:
     """How the model in ``run`` was trained and exported, its held-out scores and, where step 7
     measured it, how well its fill obeys a requested attribute or part map."""
     config = load_config(run / "config.yaml", RunConfig)
-    last = read_jsonl(run / "metrics.jsonl")[-1]
+    rows = read_jsonl(run / "metrics.jsonl")
+    last = rows[-1]
     conditions = [{"embedder": c.embedder.name, "weight": c.weight} for c in config.model.conditions]
     data = config.data.model_dump(mode="json")
     description = {
@@ -100,7 +109,7 @@ def describe(run: Path, variant: str, name: str, results: dict | None, control: 
         "recalibration_batches": config.training.recalibration_batches,
         "final_reconstruction": round(last["reconstruction"], 4),
         "train_seconds": round(last["elapsed_seconds"]),
-        "hardware": last.get("device") or hardware(),  # what it trained on, not what exports it
+        "hardware": training_hardware(rows) or hardware(),  # what it trained on, not what exports it
     }
     if results is not None:
         scores = results["masks"]["center"]["scores"].get(variant)
