@@ -79,3 +79,33 @@ def test_the_control_table_splits_each_flip_rate_by_the_direction_asked(
     row = next(line for line in section.splitlines() if line.startswith("| tiny"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells == ["tiny", "Male", "3", "0.750 [0.650, 0.850]", "0.125 [0.000, 0.250]", "0", "—", "—"]
+
+
+def test_recipe_table_lists_every_validation_file_with_dashes_where_a_measure_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def measured(male: float, adding: bool, parts: bool) -> dict:
+        scores = {"flip_rate": male, "flip_rate_ci95": [male - 0.1, male + 0.1]}
+        if adding:
+            scores |= {"flip_rate_adding": 0.08, "flip_rate_adding_ci95": [0.04, 0.12]}
+        model = {"checkpoint": "x.pt", "attributes": {"Male": scores}}
+        if parts:
+            model["parts"] = {"facemesh": {"requested_miou": {"mean": 0.61, "ci95": [0.6, 0.62]}}}
+        return model
+
+    folder = tmp_path / "results" / "tiny"
+    folder.mkdir(parents=True)
+    for name, model in {
+        "control_old_validation": measured(0.4, False, False),
+        "control_new_validation": measured(0.5, True, True),
+    }.items():
+        data = {"data": {"options": {"first": 11, "last": 20}}, "images": 10, "models": {name.split("_")[1]: model}}
+        (folder / f"{name}.json").write_text(json.dumps(data))
+    (folder / "control_held_out.json").write_text("{}")  # not a validation file: not read
+    load_reproduction_script("05_report.py", monkeypatch).write_report(tmp_path / "results", tmp_path / "results.md")
+    section = (tmp_path / "results.md").read_text().split("### Control recipes on the validation faces")[1]
+    rows = {line.split("|")[1].strip(): line.split("|")[2:-1] for line in section.splitlines() if line.startswith("| ")}
+    assert rows["new"][0].strip() == "0.500 [0.400, 0.600]"
+    assert [cell.strip() for cell in rows["new"][4:7]] == ["0.080 [0.040, 0.120]", "—", "0.610 [0.600, 0.620]"]
+    assert [cell.strip() for cell in rows["old"][1:7]] == ["—"] * 6  # Young..Eyeglasses, adding, judge, parts
+    assert "faces 11..20" in rows["old"][7]

@@ -4,7 +4,8 @@
 
 Reads every ``examples/reproduce/results/<scale>/`` folder (written by steps 1, 2 and 4)
 and renders the embedder reports, Table I, the Table II ablation, Table III and the
-semantic-consistency table for each scale, with the hardware and the time each run took.
+semantic-consistency table for each scale, with the hardware and the time each run took, and
+the controllable recipes that step 7 measured on validation faces (``control*_validation.json``).
 04_evaluate.py calls it at its end.
 """
 
@@ -274,6 +275,45 @@ def control_section(results: Results) -> list[str]:
     return [text]
 
 
+#: the attributes the recipe table compares (step 7's ``--attributes`` on the validation faces)
+RECIPE_ATTRIBUTES = ("Male", "Young", "Smiling", "Eyeglasses")
+
+
+def recipe_section(folder: Path) -> list[str]:
+    """Every controllable recipe step 7 measured on validation faces (the ``control*_validation.json``
+    files of a scale's folder, kept for choosing which recipe to ship): per model the flip rate of
+    each attribute, Male's when asked to add it, the gender judge's and FaceMesh's parts mIoU."""
+    rows = []
+    for path in sorted(folder.glob("control*_validation.json")):
+        measured = json.loads(path.read_text())
+        options = measured["data"]["options"]
+        for model, scores in measured["models"].items():
+            attributes = scores["attributes"]
+            rows.append([
+                model, *(rate(attributes.get(name, {}), "flip_rate") for name in RECIPE_ATTRIBUTES),
+                rate(attributes.get("Male", {}), "flip_rate_adding"),
+                rate(attributes.get("Male", {}), "independent_flip_rate"),
+                interval(scores["parts"]["facemesh"]["requested_miou"], ".3f") if "parts" in scores else "—",
+                f"`{path.name}`, faces {options['first']}..{options['last']}",
+            ])  # fmt: skip
+    if not rows:
+        return []
+    header = ["model", *RECIPE_ATTRIBUTES, "Male, adding", "Male, gender judge", "parts mIoU (FaceMesh)", "measured in"]
+    return [
+        "### Control recipes on the validation faces\n\n"
+        "Generated from the `control*_validation.json` files (`07_measure_control.py` with the evaluation "
+        "config's faces moved to the validation faces, which no model trained on and which are not the "
+        "evaluation split): every controllable recipe tried, measured before any of them was measured on the "
+        "held-out faces, each fill asked for the opposite of what the attribute embedder reads on the original "
+        "(flip rates; Male, adding: the faces that read female asked to look male, where that split was "
+        "measured) and for another face's parts in the hole (mIoU read back by FaceMesh). The shipped "
+        "`celebahq64-controllable` is the `controllable` run (`shipped_controllable`: the same weights loaded "
+        "from the package). What each recipe changes and why none else was shipped: "
+        "[Getting started](getting-started.md#steer-the-fill-set-attributes-paint-parts). 95 % bootstrap "
+        "intervals over faces.\n\n" + table(header, rows)
+    ]
+
+
 #: the columns of the control table split by the direction asked
 DIRECTION_HEADER = [
     "model", "requested", "adding: faces", "adding: flip rate", "adding: without the request",
@@ -350,7 +390,7 @@ def write_report(results_root: Path = RESULTS_ROOT, output: Path = OUTPUT) -> No
     for folder in sorted(folders, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]):
         results = read_results(folder)
         body = summary_section(results) + embedder_sections(results) + inpainting_sections(results)
-        body += control_section(results)
+        body += control_section(results) + recipe_section(folder)
         if body:
             sections.append(f"## Scale `{folder.name}`\n")
             sections.extend(body)
