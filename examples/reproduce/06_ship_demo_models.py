@@ -30,14 +30,13 @@ import json
 import shutil
 from pathlib import Path
 
-from common import hardware, write_json
+from common import hardware, last_record, write_json
 from intervals import interval, rate
 
 from semantic_inpaint.config import RunConfig, load_config
 from semantic_inpaint.inference import export_for_inference, has_embedder_weights
 from semantic_inpaint.io import load_checkpoint, read_weights_metadata
 from semantic_inpaint.training import PretrainConfig
-from semantic_inpaint.training.runtime import read_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "semantic_inpaint" / "assets"
@@ -72,20 +71,11 @@ CARD_METRICS = (
 )  # fmt: skip
 
 
-def training_hardware(rows: list[dict]) -> str:
-    """Every device a run's metrics rows name, in the order it trained on them ("CPU, 2 threads
-    then CPU, 1 threads" for a run resumed at another thread count); empty where no row names one."""
-    devices = [row["device"] for row in rows if row.get("device")]
-    changes = [device for index, device in enumerate(devices) if index == 0 or device != devices[index - 1]]
-    return " then ".join(changes)
-
-
 def describe(run: Path, variant: str, name: str, results: dict | None, control: dict | None) -> dict:
     """How the model in ``run`` was trained and exported, its held-out scores and, where step 7
     measured it, how well its fill obeys a requested attribute or part map."""
     config = load_config(run / "config.yaml", RunConfig)
-    rows = read_jsonl(run / "metrics.jsonl")
-    last = rows[-1]
+    last = last_record(run / "metrics.jsonl")
     conditions = [{"embedder": c.embedder.name, "weight": c.weight} for c in config.model.conditions]
     data = config.data.model_dump(mode="json")
     description = {
@@ -109,7 +99,7 @@ def describe(run: Path, variant: str, name: str, results: dict | None, control: 
         "recalibration_batches": config.training.recalibration_batches,
         "final_reconstruction": round(last["reconstruction"], 4),
         "train_seconds": round(last["elapsed_seconds"]),
-        "hardware": training_hardware(rows) or hardware(),  # what it trained on, not what exports it
+        "hardware": last.get("device") or hardware(),  # what it trained on, not what exports it
     }
     if results is not None:
         scores = results["masks"]["center"]["scores"].get(variant)

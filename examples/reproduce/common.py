@@ -62,9 +62,21 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def last_record(metrics: Path) -> dict[str, Any]:
     """The last line of a run's metrics log: its training time so far (``elapsed_seconds``) and,
-    in logs written since runs record it, what it trained on (``device``); ``{}`` without a log."""
+    in logs written since runs record it, what it trained on (``device``: every device its lines
+    name, in order, see :func:`devices_trained_on`); ``{}`` without a log."""
     records = read_jsonl(metrics) if metrics.exists() else []
-    return records[-1] if records else {}
+    if not records:
+        return {}
+    return {**records[-1], "device": devices_trained_on(records) or None}
+
+
+def devices_trained_on(records: Sequence[dict[str, Any]]) -> str:
+    """Every device a metrics log's lines name, in the order the run trained on them ("CPU, 2
+    threads then CPU, 1 threads" for a run resumed at another thread count); empty where no line
+    names one."""
+    devices = [record["device"] for record in records if record.get("device")]
+    changes = [device for index, device in enumerate(devices) if index == 0 or device != devices[index - 1]]
+    return " then ".join(changes)
 
 
 def load_embedder(config_path: Path, overrides: Sequence[str] = ()) -> tuple[SemanticEmbedder, PretrainConfig]:
