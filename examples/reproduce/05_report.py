@@ -309,7 +309,7 @@ def recipe_section(folder: Path) -> list[str]:
         "measured) and for another face's parts in the hole (mIoU read back by FaceMesh). The shipped "
         "`celebahq64-controllable` is the `controllable` run (`shipped_controllable`: the same weights loaded "
         "from the package). What each recipe changes and why none else was shipped: "
-        "[Getting started](getting-started.md#steer-the-fill-set-attributes-paint-parts). 95 % bootstrap "
+        "[Controllable recipes](control-recipes.md). 95 % bootstrap "
         "intervals over faces.\n\n" + table(header, rows)
     ]
 
