@@ -32,6 +32,8 @@ consistency term,
 ``controllable_donor``: ``controllable_targeted`` with a pixel target for each flipped face (the
 hole of another face of its batch whose real reading already shows what was asked, blended into
 its own known pixels: a woman asked to look a man is shown a man's hole),
+``controllable_focused``: ``controllable_targeted`` with its requests drawn from four attributes
+only (Male, Young, Smiling, Eyeglasses), so each is asked for 11/4 times as often,
 ``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
 signals alone does),
 ``controllable_colour``: ``controllable`` with a consistency term that cannot recolour the hole
@@ -101,6 +103,12 @@ CONTROLLABLE = {
     },
 }
 CONTROLLABLE["controllable_donor"] = CONTROLLABLE["controllable_targeted"] | {"donor_target_weight": 1.0}
+#: the four attributes the control measurement reports (07_measure_control.py): drawn from alone,
+#: each is requested 11/4 times as often as among all of HOLE_ATTRIBUTES
+FOCUSED_ATTRIBUTES = ["Male", "Young", "Smiling", "Eyeglasses"]
+CONTROLLABLE["controllable_focused"] = CONTROLLABLE["controllable_targeted"] | {
+    "flip_entries": {"attribute": FOCUSED_ATTRIBUTES}
+}
 #: where the controllable recipes' signals enter the generator: at every modulated block, unless
 #: the recipe says otherwise (``controllable_input_maps``: the part map at the input, as the
 #: paper's; the paper's `full` given SPADE and FiLM darkened the known pixels around its hole)

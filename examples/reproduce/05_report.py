@@ -309,8 +309,11 @@ def recipe_section(folder: Path) -> list[str]:
         "measured) and for another face's parts in the hole (mIoU read back by FaceMesh). The shipped "
         "`celebahq64-controllable` is the `controllable` run (`shipped_controllable`: the same weights loaded "
         "from the package). What each recipe changes and why none else was shipped: "
-        "[Controllable recipes](control-recipes.md). 95 % bootstrap "
-        "intervals over faces.\n\n" + table(header, rows)
+        "[Controllable recipes](control-recipes.md). A flip rate is what the embedder the model "
+        "trained against reads (and, for Male, the independent gender judge): a recipe can reach it with "
+        "textures that fool the readers without showing the attribute, as `controllable_focused_blended` "
+        "does; that page draws the fills (`control_sheet.py`). 95 % bootstrap intervals over faces.\n\n"
+        + table(header, rows)
     ]
 
 
