@@ -65,6 +65,29 @@ class AttributeControl(TypedDict, total=False):
 
 
 @torch.no_grad()
+def requested_fills(
+    fill_with: Callable[[Tensor, Tensor, float], Tensor], image: Tensor, mask: Tensor, requested: Tensor
+) -> Tensor:
+    """Each face filled with its own requested value of one attribute: ``fill_with(image, mask,
+    value)`` called once per value (``0.0``, ``1.0``) on the faces that ask for it, batched.
+
+    Shape: ``image`` ``(B, 3, H, W)``, ``mask`` ``(B, 1, H, W)``, ``requested`` ``(B,)`` bool;
+    the result like ``image``.
+
+    Examples:
+        >>> image, mask = torch.zeros(3, 3, 2, 2), torch.ones(3, 1, 2, 2)
+        >>> fills = requested_fills(lambda i, m, v: i + v, image, mask, torch.tensor([True, False, True]))
+        >>> fills[:, 0, 0, 0].tolist()
+        [1.0, 0.0, 1.0]
+    """
+    fill = torch.empty_like(image)
+    for value in (False, True):
+        rows = requested == value
+        if rows.any():
+            fill[rows] = fill_with(image[rows], mask[rows], float(value))
+    return fill
+
+
 def attribute_control(
     model: BoostedGAN,
     batches: Iterable[tuple[Tensor, Tensor]],
@@ -110,12 +133,14 @@ def attribute_control(
         original = judge(image) > 0.5
         for name, index in indices.items():
             requested = ~original[:, index]  # the opposite of what the face shows
-            fill = torch.empty_like(plain_fill)
-            for value in (False, True):
-                rows = requested == value
-                if rows.any():
-                    overrides = {"attribute": {name: float(value)}}
-                    fill[rows] = model.inpaint(image[rows], mask[rows], overrides=overrides)
+            fill = requested_fills(
+                lambda rows, holes, value, name=name: model.inpaint(
+                    rows, holes, overrides={"attribute": {name: value}}
+                ),
+                image,
+                mask,
+                requested,
+            )
             read = judge(fill) > 0.5
             others = torch.ones(plain.shape[1], dtype=torch.bool)
             others[index] = False

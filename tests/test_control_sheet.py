@@ -29,12 +29,12 @@ def test_the_sheet_shows_originals_holes_and_one_fill_row_per_request(
 ) -> None:
     script = load_reproduction_script("control_sheet.py", monkeypatch)
     images = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(1)) * 2 - 1
-    asked: list[dict] = []
+    asked: list[tuple[torch.Tensor, dict]] = []  # each call's faces and attribute request
     inpainter = named_tiny_inpainter()
     inpaint = inpainter.inpaint
 
     def recording_inpaint(image, mask, **options):
-        asked.append(options.get("attributes", {}))
+        asked.append((image, options.get("attributes", {})))
         return inpaint(image, mask, **options)
 
     monkeypatch.setattr(inpainter, "inpaint", recording_inpaint)
@@ -68,10 +68,16 @@ def test_the_sheet_shows_originals_holes_and_one_fill_row_per_request(
     assert (sheet[32 + 8 : 32 + 24, 8:24] == 255).all()  # the centred half-side hole, drawn white
     with torch.no_grad():
         reading = inpainter.model.conditions["attribute"].embedder(images) > 0.5
-    requests = [a for a in asked if a]
-    assert requests == [
-        {name: float(not reading[face, index])} for index, name in enumerate(["Male", "Smiling"]) for face in range(3)
-    ]
+    for index, name in enumerate(["Male", "Smiling"]):  # each face asked once, for the opposite of its reading
+        requested = {
+            face: request[name]
+            for faces, request in asked
+            if name in request
+            for face in range(3)
+            if any(torch.equal(images[face], row) for row in faces)
+        }
+        assert requested == {face: float(not reading[face, index]) for face in range(3)}
+    assert sum(len(faces) for faces, request in asked if request) == 2 * 3
     for row in (2, 3, 4):  # every fill keeps the known pixels
         fills = sheet[32 * row : 32 * (row + 1)]
         assert np.array_equal(fills[:8], originals.numpy()[:8])

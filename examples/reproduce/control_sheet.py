@@ -21,6 +21,8 @@ import torch
 from common import cpu_inpainter, faces
 from PIL import Image
 
+from semantic_inpaint.control_metrics import requested_fills
+from semantic_inpaint.core import composite
 from semantic_inpaint.masks import CenteredSquare
 
 
@@ -40,15 +42,15 @@ def main() -> None:
     embedder = inpainter.model.conditions["attribute"].embedder
     with torch.no_grad():
         reading = embedder(images) > 0.5
-    rows = [images, images * (1 - hole) + hole, inpainter.inpaint(images, hole)]
+    rows = [images, composite(torch.ones_like(images), images, hole), inpainter.inpaint(images, hole)]
     for name in args.attributes:
-        index = embedder.entry_index(name)
+        requested = ~reading[:, embedder.entry_index(name)]  # the opposite of what the face shows
         rows.append(
-            torch.cat(
-                [
-                    inpainter.inpaint(image[None], mask[None], attributes={name: float(not read[index])})
-                    for image, mask, read in zip(images, hole, reading, strict=True)
-                ]
+            requested_fills(
+                lambda faces, holes, value, name=name: inpainter.inpaint(faces, holes, attributes={name: value}),
+                images,
+                hole,
+                requested,
             )
         )
     sheet = torch.cat([torch.cat(list(row), dim=2) for row in rows], dim=1)  # (3, rows·H, count·W)
