@@ -187,6 +187,14 @@ class ControlConfig(StrictModel):
         "(0: no pixel target for the requested hole); with a map condition, set `one_condition_per_sample`, or a "
         "sample's swapped map and its donor's hole ask for different parts",
     )
+    consistency_readers: dict[str, ComponentConfig] = Field(
+        default_factory=dict,
+        description="per condition, the frozen embedder the consistency term reads the fill with instead of the "
+        "condition's own, of the same kind and size, e.g. {attribute: {name: attribute, options: {weights: "
+        "robust.safetensors}}}: a robust embedder (`adversarial` pretraining) whose reading a texture cannot move, "
+        "so the term asks for glasses, not stripes; the condition's own embedder, never pulled toward, stays a "
+        "judge of the control",
+    )
     one_condition_per_sample: bool = Field(
         False,
         description="each condition perturbs its own share of the perturbed samples (the others keep their own "
@@ -199,6 +207,14 @@ class ControlConfig(StrictModel):
             raise ValueError(
                 "told_real_share: expected swap_share + told_real_share < 1 (some samples keep the paper's input, "
                 f"what inference gives without a request), received {self.swap_share} + {self.told_real_share}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _readers_used(self) -> ControlConfig:
+        if self.consistency_readers and not self.consistency_weight:
+            raise ValueError(
+                "consistency_readers: used only with consistency_weight > 0, received consistency_weight 0"
             )
         return self
 

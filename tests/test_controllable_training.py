@@ -192,6 +192,10 @@ def test_donor_targets_without_a_vector_condition_are_refused_before_training(tm
         ({"vector_requests": "flip", "flip_entries": {"attribute": []}}, "expected at least one entry per condition"),
         ({"flip_entries": {"attribute": [0]}}, "used only with vector_requests 'flip'"),
         ({"donor_target_weight": 1.0}, "donor_target_weight: used only with vector_requests 'flip'"),
+        (
+            {"consistency_readers": {"attribute": {"name": "attribute"}}},
+            "consistency_readers: used only with consistency_weight > 0",
+        ),
     ],
 )
 def test_flip_entries_the_config_cannot_use_are_refused_by_the_config(control: dict, message: str) -> None:
@@ -433,3 +437,43 @@ def test_the_recipe_off_is_the_papers_step_exactly(tmp_path: Path, control: dict
     torch.manual_seed(0)
     off = Trainer(controllable(tmp_path / "off", 2, **control)).fit(progress=False)
     assert paper["loss_g"] == off["loss_g"] and paper["loss_d"] == off["loss_d"]
+
+
+WIDER_READER = {"name": "attribute", "options": {"num_attributes": 6, "width": 8}}
+
+
+def test_a_consistency_reader_reads_the_fills_and_the_condition_keeps_its_own_embedder(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    own = Trainer(controllable(tmp_path / "own", 1, swap_share=0.5, consistency_weight=1.0)).fit(progress=False)
+    torch.manual_seed(0)
+    read = {"attribute": WIDER_READER}
+    trainer = Trainer(
+        controllable(tmp_path / "read", 1, swap_share=0.5, consistency_weight=1.0, consistency_readers=read)
+    )
+    assert trainer.consistency_readers["attribute"].options["width"] == 8
+    assert trainer.signal_embedders["attribute"].options["width"] == 4  # what the generator is told is unchanged
+    assert trainer.consistency_readers["segmentation"] is trainer.signal_embedders["segmentation"]
+    record = trainer.fit(progress=False)
+    assert record["loss_d"] == own["loss_d"]  # the same step up to the generator's consistency term ...
+    assert record["consistency"] != own["consistency"]  # ... which another embedder reads
+
+
+@pytest.mark.parametrize(
+    ("readers", "message"),
+    [
+        (
+            {"colour": WIDER_READER},
+            r"expected condition names from \['attribute', 'segmentation'\], received \['colour'\]",
+        ),
+        (
+            {"attribute": {"name": "attribute", "options": {"num_attributes": 5}}},
+            "expected a vector of 6 channels like the condition's embedder, received a vector of 5",
+        ),
+    ],
+)
+def test_a_reader_that_cannot_read_its_condition_is_refused_before_training(
+    tmp_path: Path, readers: dict, message: str
+) -> None:
+    run = controllable(tmp_path, 1, swap_share=0.5, consistency_weight=1.0, consistency_readers=readers)
+    with pytest.raises(ValueError, match=message):
+        Trainer(run)

@@ -34,7 +34,9 @@ def test_every_scale_has_the_four_steps() -> None:
     for scale in {p.parent for p in CONFIGS}:
         steps = sorted(p.name[:2] for p in scale.glob("*.yaml"))
         assert sorted(set(steps)) == ["01", "02", "03", "04"], scale
-        assert all(steps.count(step) == 1 for step in ("01", "02", "03")), scale  # evaluations may be several
+        assert all(steps.count(step) == 1 for step in ("02", "03")), scale  # evaluations may be several
+        attribute = [p for p in scale.glob("01_*.yaml") if load_config(p, PretrainConfig).initial_weights is None]
+        assert len(attribute) == 1, scale  # a robust fine-tune of it may be there too
 
 
 def test_table_one_variants_differ_from_the_base_only_in_generator_and_its_learning_rate(
@@ -67,6 +69,12 @@ def test_controllable_recipes_differ_from_full_only_in_their_control_and_conditi
         control = variant.model.control
         assert control.model_dump(include=set(settings)) == settings, name
         assert (control.swap_share, control.consistency_weight) != (0, 0), name
+    robust = train.variant_config(base, "controllable_robust").model
+    (own,) = (c.embedder for c in robust.conditions if c.embedder.name == "attribute")
+    reader = load_config(REPRODUCE / "configs" / "small64" / "01_attribute_robust.yaml", PretrainConfig)
+    options = robust.control.consistency_readers["attribute"].options
+    assert {**options, "weights": Path(options["weights"])} == own.options | {"weights": reader.output}
+    assert reader.initial_weights == Path(own.options["weights"])  # fine-tuned from the condition's own embedder
     shipped = train.variant_config(base, "controllable").model.control
     assert shipped.swap_share == 0.5 and shipped.consistency_weight == 1.0 and shipped.perturbed_known_weight == 0
 

@@ -34,6 +34,9 @@ hole of another face of its batch whose real reading already shows what was aske
 its own known pixels: a woman asked to look a man is shown a man's hole),
 ``controllable_focused``: ``controllable_targeted`` with its requests drawn from four attributes
 only (Male, Young, Smiling, Eyeglasses), so each is asked for 11/4 times as often,
+``controllable_robust``: ``controllable_focused`` with the consistency term reading the fill
+with the robust attribute embedder (``01_attribute_robust.yaml``: fine-tuned on adversarial
+examples), so that stripes which move the condition's own embedder earn nothing,
 ``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
 signals alone does),
 ``controllable_colour``: ``controllable`` with a consistency term that cannot recolour the hole
@@ -57,7 +60,7 @@ from pathlib import Path
 from common import add_set_argument
 from paper_tables import TABLE_I, TABLE_II
 
-from semantic_inpaint.config import ControlConfig, RunConfig, load_config
+from semantic_inpaint.config import ComponentConfig, ControlConfig, RunConfig, load_config
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
 
@@ -109,6 +112,12 @@ FOCUSED_ATTRIBUTES = ["Male", "Young", "Smiling", "Eyeglasses"]
 CONTROLLABLE["controllable_focused"] = CONTROLLABLE["controllable_targeted"] | {
     "flip_entries": {"attribute": FOCUSED_ATTRIBUTES}
 }
+CONTROLLABLE["controllable_robust"] = CONTROLLABLE["controllable_focused"]
+#: recipes whose consistency term reads the fill with the robust attribute embedder
+#: (01_attribute_robust.yaml, the file next to the condition's own): a texture that moves the
+#: condition's embedder does not move it, and the condition's embedder becomes a judge the
+#: generator was never pulled toward
+ROBUSTLY_READ = {"controllable_robust": "attribute_robust.safetensors"}
 #: where the controllable recipes' signals enter the generator: at every modulated block, unless
 #: the recipe says otherwise (``controllable_input_maps``: the part map at the input, as the
 #: paper's; the paper's `full` given SPADE and FiLM darkened the known pixels around its hole)
@@ -131,6 +140,14 @@ VARIANT_SUFFIXES: dict[str, Callable[[RunConfig], None]] = {
     "_group": group_norm_generator,
     "_blended": blend_in_training,
 }
+
+
+def sibling_embedder(config: RunConfig, file_name: str) -> ComponentConfig:
+    """The attribute condition's embedder spec with its weights from ``file_name`` in the same folder."""
+    (own,) = (c.embedder for c in config.model.conditions if c.embedder.name == "attribute")
+    return ComponentConfig(
+        name=own.name, options=own.options | {"weights": Path(own.options["weights"]).parent / file_name}
+    )
 
 
 def variant_config(base: RunConfig, name: str) -> RunConfig:
@@ -159,6 +176,8 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
     elif name in CONTROLLABLE:
         config.model.control = ControlConfig(**{"swap_share": 0.5, "consistency_weight": 1.0} | CONTROLLABLE[name])
         config.model.generator.options.update(CONDITIONING | RECIPE_CONDITIONING.get(name, {}))
+        if name in ROBUSTLY_READ:
+            config.model.control.consistency_readers = {"attribute": sibling_embedder(config, ROBUSTLY_READ[name])}
     elif name != "full":
         match = re.fullmatch(r"a([0-9.]+)_s([0-9.]+)", name)
         if match is None:

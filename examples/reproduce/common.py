@@ -110,7 +110,7 @@ def pretrain_then_evaluate(
         "hardware": hardware(),
         "validation": evaluate(embedder, config),
     }
-    write_json(results / f"{config.embedder.name}.json", report)
+    write_json(results / f"{Path(config.output).stem}.json", report)  # attribute.json, attribute_robust.json
     return report
 
 

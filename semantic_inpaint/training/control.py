@@ -11,7 +11,10 @@ requested attribute is not drowned by the others (17 for the reproduction's embe
 ``consistency_keeps_colour`` it cannot recolour the hole, only reshape what it shows. With
 ``low_pass_weight`` a perturbed fill keeps the original's colour: the means of its
 ``low_pass_window``-pixel squares inside the hole are pulled toward the original's, which
-leaves the shapes a request changes free.
+leaves the shapes a request changes free. With ``consistency_readers`` another frozen embedder
+reads the fill for the consistency term, e.g. a robust one (``PretrainConfig.adversarial``) that
+a texture cannot fool; the condition's own embedder keeps telling the generator what it reads
+from the masked image.
 
 What a perturbed sample is asked for:
 
@@ -49,8 +52,10 @@ from torch import Tensor
 
 from semantic_inpaint.config import ControlConfig
 from semantic_inpaint.core import SemanticEmbedder, composite
+from semantic_inpaint.folding import folded_copy
 from semantic_inpaint.losses import ReconstructionLoss
 from semantic_inpaint.poisson_blend import blend_for_training
+from semantic_inpaint.registry import Registry
 
 
 def swapped_count(share: float, batch: int) -> int:
@@ -203,6 +208,42 @@ def flip_entry_indices(embedders: Mapping[str, SemanticEmbedder], control: Contr
         entries = control.flip_entries.get(name, range(embedder.channels))
         indices[name] = sorted({embedder.entry_index(entry) for entry in entries})
     return indices
+
+
+def consistency_readers(
+    control: ControlConfig, embedders: Mapping[str, SemanticEmbedder], registry: Registry, device: torch.device
+) -> dict[str, SemanticEmbedder]:
+    """The embedders ``control.consistency_readers`` names, built (weights from their files),
+    frozen in eval mode with BatchNorm folded, on ``device``; each must read what its
+    condition's embedder in ``embedders`` reads (same kind and number of channels), or the
+    term would compare signals of two different shapes.
+
+    Examples:
+        >>> from semantic_inpaint.config import ComponentConfig
+        >>> from semantic_inpaint.registry import get_registry
+        >>> registry = get_registry()
+        >>> own = {"attribute": registry.build("embedder", "attribute", {"num_attributes": 4, "width": 4})}
+        >>> reader = ComponentConfig(name="attribute", options={"num_attributes": 4, "width": 8})
+        >>> control = ControlConfig(consistency_weight=1, consistency_readers={"attribute": reader})
+        >>> consistency_readers(control, own, registry, torch.device("cpu"))["attribute"].options["width"]
+        8
+    """
+    unknown = sorted(set(control.consistency_readers) - set(embedders))
+    if unknown:
+        raise ValueError(
+            f"control.consistency_readers: expected condition names from {sorted(embedders)}, received {unknown}"
+        )
+    readers = {}
+    for name, spec in control.consistency_readers.items():
+        reader = registry.build("embedder", spec.name, spec.options)
+        own = embedders[name]
+        if (reader.kind, reader.channels) != (own.kind, own.channels):
+            raise ValueError(
+                f"control.consistency_readers[{name!r}]: expected a {own.kind} of {own.channels} channels like the "
+                f"condition's embedder, received a {reader.kind} of {reader.channels}"
+            )
+        readers[name] = folded_copy(reader.to(device))
+    return readers
 
 
 def requested_signals(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from semantic_inpaint.config import (
 )
 from semantic_inpaint.core import SemanticEmbedder
 from semantic_inpaint.registry import Registry, get_registry
+from semantic_inpaint.training.adversarial import l2_adversarial_images
 from semantic_inpaint.training.normalization import recalibrate_batch_norm
 from semantic_inpaint.training.runtime import (
     JsonlLog,
@@ -32,6 +34,14 @@ from semantic_inpaint.training.runtime import (
     warn_if_slow_amp,
 )
 from semantic_inpaint.validation import value_checks
+
+
+class AdversarialConfig(StrictModel):
+    """Robust pretraining: each batch is replaced by its worst case within an L2 ball (see
+    :func:`~semantic_inpaint.training.adversarial.l2_adversarial_images`)."""
+
+    epsilon: float = Field(gt=0, le=100, description="L2 radius per image, over all its values in [-1, 1]")
+    steps: int = Field(3, ge=1, le=100, description="projected gradient steps per batch")
 
 
 class PretrainConfig(StrictModel):
@@ -56,6 +66,14 @@ class PretrainConfig(StrictModel):
         default_factory=list,
         description="part ids swapped by a horizontal flip, e.g. [[2, 3], [4, 5]]",
     )
+    initial_weights: Path | None = Field(
+        None, description="weights file (.safetensors) to start from, e.g. to make a trained embedder robust"
+    )
+    adversarial: AdversarialConfig | None = Field(
+        None,
+        description="train on adversarial examples, so that the embedder's gradients follow shapes a person sees "
+        "(a consistency term that pulls a fill toward its reading then asks for glasses, not stripes)",
+    )
     recalibration_batches: int = Field(
         32,
         ge=0,
@@ -78,7 +96,7 @@ def pretrain_embedder(
     device = resolve_device(config.device)
     warn_if_slow_amp(device, config.amp)
     torch.manual_seed(config.seed)
-    options = {**config.embedder.options, "weights": None}
+    options = {**config.embedder.options, "weights": config.initial_weights}
     embedder: SemanticEmbedder = registry.build("embedder", config.embedder.name, options).to(device)
     dataset = registry.build("dataset", config.data.name, config.data.options, resolution=config.resolution)
     key = embedder.target_key
@@ -115,6 +133,13 @@ def pretrain_embedder(
         else:
             image, _, _ = augment(image)
         with value_checks(False), autocast(device, config.amp):
+            if config.adversarial is not None:
+                image = l2_adversarial_images(
+                    partial(embedder.pretrain_loss, target=target),
+                    image,
+                    config.adversarial.epsilon,
+                    config.adversarial.steps,
+                )
             loss = embedder.pretrain_loss(image, target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -50,6 +50,7 @@ from semantic_inpaint.registry import ComponentKind, Registry, get_registry
 from semantic_inpaint.training.control import (
     Requests,
     consistency_loss,
+    consistency_readers,
     donor_targets,
     draw_requests,
     flip_entry_indices,
@@ -231,6 +232,11 @@ class Trainer:
         #: what the step reads signals with: each frozen embedder with its BatchNorm folded into its
         #: convolutions (the same signals to float rounding, in fewer layers); the model keeps the originals
         self.signal_embedders = {name: folded_copy(c.embedder) for name, c in self.model.condition_items()}
+        #: what the consistency term reads fills with: the signal embedders, or the readers the config names
+        self.consistency_readers = {
+            **self.signal_embedders,
+            **consistency_readers(config.model.control, self.signal_embedders, registry, self.device),
+        }
         #: per vector condition a flip request changes, the entries it draws from
         self.flip_indices = flip_entry_indices(self.signal_embedders, config.model.control)
         if config.model.control.donor_target_weight and not self.flip_indices:
@@ -526,7 +532,6 @@ class Trainer:
         mask = self.masks(self.settings.batch_size, device=self.device)[self.local]
         weighted = [(name, model.conditions[name]) for name in self.weighted]
         control = self.config.model.control
-        embedders = self.signal_embedders
         with torch.no_grad():
             swapped, signals_input, signals_real, signals_wrong, signals_asked, requests = self._step_signals(
                 image, mask
@@ -577,7 +582,7 @@ class Trainer:
             loss_g = inpainting_loss(reconstruction, g_unconditioned, g_terms, self.config.model.beta)
             if control.consistency_weight:
                 consistency = consistency_loss(
-                    embedders,
+                    self.consistency_readers,
                     fake,
                     signals_asked,
                     signals_real,
