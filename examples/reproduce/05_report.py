@@ -312,8 +312,9 @@ def recipe_section(folder: Path) -> list[str]:
         "[Controllable recipes](control-recipes.md). A flip rate is what the embedder the model "
         "trained against reads (and, for Male, the independent gender judge): a recipe can reach it with "
         "textures that fool the readers without showing the attribute, as `controllable_focused_blended` "
-        "does; that page draws the fills (`control_sheet.py`). 95 % bootstrap intervals over faces.\n\n"
-        + table(header, rows)
+        "does; that page draws the fills (`control_sheet.py`). `controllable_robust_blended` pulled its fills "
+        "toward a robust embedder's reading instead, so its flip rates are read by an embedder it never trained "
+        "against; its glasses are drawn sunglasses. 95 % bootstrap intervals over faces.\n\n" + table(header, rows)
     ]
 
 
