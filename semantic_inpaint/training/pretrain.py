@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -133,9 +132,9 @@ def pretrain_embedder(
         else:
             image, _, _ = augment(image)
         with value_checks(False), autocast(device, config.amp):
-            if config.adversarial is not None:
+            if config.adversarial is not None:  # pretrain_loss called positionally: plugins name its arguments freely
                 image = l2_adversarial_images(
-                    partial(embedder.pretrain_loss, target=target),
+                    lambda images, target=target: embedder.pretrain_loss(images, target),
                     image,
                     config.adversarial.epsilon,
                     config.adversarial.steps,
