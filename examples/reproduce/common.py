@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
@@ -29,6 +30,15 @@ def faces(first: int, last: int, resolution: int = 64) -> Tensor:
     """CelebA-HQ images ``first..last`` as ``(N, 3, resolution, resolution)`` in ``[-1, 1]`` (no part maps)."""
     split = CelebAHQ(FACES / str(resolution), resolution=resolution, first=first, last=last, parts=False)
     return torch.stack([split[index]["image"] for index in range(len(split))])
+
+
+def save_sheet(rows: Sequence[Tensor], out: Path, zoom: int) -> None:
+    """Write ``rows``, each ``(N, 3, H, W)`` in ``[-1, 1]``, as one PNG: a row of images per
+    tensor, side by side, scaled ``zoom`` times, nearest neighbour."""
+    sheet = torch.cat([torch.cat(list(row), dim=2) for row in rows], dim=1)  # (3, rows·H, N·W)
+    pixels = ((sheet.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    picture = Image.fromarray(pixels)
+    picture.resize((picture.width * zoom, picture.height * zoom), Image.NEAREST).save(out)
 
 
 def cpu_inpainter(source: str) -> Inpainter:

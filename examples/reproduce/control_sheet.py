@@ -18,8 +18,7 @@ import argparse
 from pathlib import Path
 
 import torch
-from common import cpu_inpainter, faces
-from PIL import Image
+from common import cpu_inpainter, faces, save_sheet
 
 from semantic_inpaint.control_metrics import requested_fills
 from semantic_inpaint.core import composite
@@ -53,10 +52,7 @@ def main() -> None:
                 requested,
             )
         )
-    sheet = torch.cat([torch.cat(list(row), dim=2) for row in rows], dim=1)  # (3, rows·H, count·W)
-    pixels = ((sheet.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-    picture = Image.fromarray(pixels)
-    picture.resize((picture.width * args.zoom, picture.height * args.zoom), Image.NEAREST).save(args.out)
+    save_sheet(rows, args.out, args.zoom)
     print(f"wrote {args.out}: rows original, hole, no request, " + ", ".join(f"{n} flipped" for n in args.attributes))
 
 

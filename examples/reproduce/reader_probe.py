@@ -22,21 +22,22 @@ import json
 from pathlib import Path
 
 import torch
-from common import faces
-from PIL import Image
+from common import faces, save_sheet
 from torch import Tensor
 
+from semantic_inpaint.config import ComponentConfig
 from semantic_inpaint.core import SemanticEmbedder, composite
-from semantic_inpaint.io import read_weights_metadata
 from semantic_inpaint.masks import CenteredSquare
+from semantic_inpaint.model import build_embedder
 from semantic_inpaint.registry import get_registry
 
 
-def load_reader(path: Path) -> SemanticEmbedder:
-    """The embedder saved at ``path`` (its options read from the file), frozen, in eval mode."""
-    metadata = read_weights_metadata(path)
-    options = metadata["options"] | {"weights": path}
-    return get_registry().build("embedder", metadata["embedder"], options).eval().requires_grad_(False)
+def load_reader(weights: str) -> SemanticEmbedder:
+    """The attribute embedder saved at ``weights`` (or ``shipped:NAME``), its options read from
+    the file as a run config's are, frozen, in eval mode."""
+    spec = ComponentConfig(name="attribute", options={"weights": weights})
+    embedder, _ = build_embedder(get_registry(), spec, load_weights=True)
+    return embedder.eval().requires_grad_(False)
 
 
 def painted_holes(
@@ -72,7 +73,7 @@ def main() -> None:
     malformed = [item for item in args.readers if "=" not in item]
     if len(args.readers) < 2 or malformed:
         parser.error(f"--readers: expected two or more NAME=WEIGHTS, received {args.readers}")
-    readers = {name: load_reader(Path(path)) for name, path in (item.split("=", 1) for item in args.readers)}
+    readers = {name: load_reader(weights) for name, weights in (item.split("=", 1) for item in args.readers)}
     first = next(iter(readers.values()))
     images = faces(args.first, args.first + args.count - 1, args.resolution)
     hole = CenteredSquare(images.shape[-1], fraction=0.5)(len(images))
@@ -93,10 +94,7 @@ def main() -> None:
             shares = ", ".join(f"{name} {share:.2f}" for name, share in read_as_asked.items())
             print(f"{attribute} painted for {painter}: read as asked by {shares} (rms change {change:.3f})")
             rows.append(painted[: args.shown])
-    sheet = torch.cat([torch.cat(list(row), dim=2) for row in rows], dim=1)
-    pixels = ((sheet.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-    picture = Image.fromarray(pixels)
-    picture.resize((picture.width * 2, picture.height * 2), Image.NEAREST).save(args.out)
+    save_sheet(rows, args.out, zoom=2)
     probe = {"faces": [args.first, args.first + args.count - 1], "steps": args.steps, "lr": args.lr, "results": report}
     (args.report or args.out.with_suffix(".json")).write_text(json.dumps(probe, indent=2) + "\n")
 

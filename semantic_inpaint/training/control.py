@@ -54,6 +54,7 @@ from semantic_inpaint.config import ControlConfig
 from semantic_inpaint.core import SemanticEmbedder, composite
 from semantic_inpaint.folding import folded_copy
 from semantic_inpaint.losses import ReconstructionLoss
+from semantic_inpaint.model import build_embedder
 from semantic_inpaint.poisson_blend import blend_for_training
 from semantic_inpaint.registry import Registry
 
@@ -213,7 +214,8 @@ def flip_entry_indices(embedders: Mapping[str, SemanticEmbedder], control: Contr
 def consistency_readers(
     control: ControlConfig, embedders: Mapping[str, SemanticEmbedder], registry: Registry, device: torch.device
 ) -> dict[str, SemanticEmbedder]:
-    """The embedders ``control.consistency_readers`` names, built (weights from their files),
+    """The embedders ``control.consistency_readers`` names, built as a condition's are (options
+    left out read from the weights file, ``shipped:NAME`` for a shipped one),
     frozen in eval mode with BatchNorm folded, on ``device``; each must read what its
     condition's embedder in ``embedders`` reads (same kind and number of channels), or the
     term would compare signals of two different shapes.
@@ -235,7 +237,7 @@ def consistency_readers(
         )
     readers = {}
     for name, spec in control.consistency_readers.items():
-        reader = registry.build("embedder", spec.name, spec.options)
+        reader, _ = build_embedder(registry, spec, load_weights=True)
         own = embedders[name]
         if (reader.kind, reader.channels) != (own.kind, own.channels):
             raise ValueError(
