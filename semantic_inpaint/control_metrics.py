@@ -2,15 +2,17 @@
 
 For each held-out face and each attribute, the request is the *opposite* of what the attribute
 embedder reads on the original (so obeying it means changing something). The fill with the
-request is read back by an attribute judge: the **flip rate** is the share of faces read as
-the requested value, next to the same share for the fill made without a request (how often the
-fill reads that way anyway). **Preservation** is the share of the *other* attributes that
-read the same on the requested fill as on the unrequested one. An *independent* reader (e.g.
-a gender estimator the model was never trained against) gives a second flip rate. The flip
-rate and the rate without a request are also split by direction: over the faces asked to gain
-the attribute (``adding``: it reads 0 on the original, requested 1) and those asked to lose it
-(``removing``), since a model may take a trait away far more easily than paint one in, and a
-fill may lose a trait with no request at all (a blurry hole reads less male, less old).
+request is read back by an attribute judge: the **flip rate** is the share of faces read as the
+requested value, next to the same share for the fill made without a request (how often the fill
+reads that way anyway). **Preservation** is the share of the *other* attributes that read the
+same on the requested fill as on the unrequested one (overall, and per other attribute, to show
+which traits a request drags along: asked for ``Male``, a fill that drops the lipstick lowers
+it). An *independent* reader (e.g. a gender estimator the model was never trained against)
+gives a second flip rate. The flip rate and the rate without a request are also split by
+direction: over the faces asked to gain the attribute (``adding``: it reads 0 on the original,
+requested 1) and those asked to lose it (``removing``), since a model may take a trait away far
+more easily than paint one in, and a fill may lose a trait with no request at all (a blurry
+hole reads less male, less old).
 
 For parts, each face is asked, inside its hole, for the parts the segmentation embedder reads
 on *another* face of the batch (someone else's eyes, nose and mouth where the hole is); the
@@ -46,6 +48,7 @@ class AttributeControl(TypedDict, total=False):
     without_request_ci95: list[float]
     preserved: float
     preserved_ci95: list[float]
+    preserved_each: dict[str, float]
     images: int
     independent_flip_rate: float
     independent_flip_rate_ci95: list[float]
@@ -118,14 +121,19 @@ def attribute_control(
         >>> scores = attribute_control(model, batch, ["b"], independent={"b": bright})
         >>> scores["b"]["images"], len(scores["b"]["flip_rate_ci95"]), scores["b"]["independent_images"]
         (2, 2, 2)
+        >>> sorted(scores["b"]["preserved_each"])  # the other attributes, each kept on a share of the faces
+        ['a', 'c']
     """
     embedder = model.conditions["attribute"].embedder
     judge = judge or embedder
     independent = independent or {}
     indices = {name: embedder.names.index(name) if embedder.names else int(name) for name in names}
-    # per face: flipped, flipped anyway, share of the others preserved; the independent reader's
-    # flipped and flipped anyway (NaN where it had no verdict on either fill)
+    labels = list(embedder.names) if embedder.names else [str(column) for column in range(embedder.channels)]
+    # per face: flipped, flipped anyway, share of the others preserved; each other attribute
+    # preserved or not; the independent reader's flipped and flipped anyway (NaN where it had no
+    # verdict on either fill)
     outcomes: dict[str, list[Tensor]] = {name: [] for name in names}
+    kept_each: dict[str, list[Tensor]] = {name: [] for name in names}
     second: dict[str, list[Tensor]] = {name: [] for name in independent}
     for image, mask in batches:
         plain_fill = model.inpaint(image, mask)
@@ -144,11 +152,13 @@ def attribute_control(
             read = judge(fill) > 0.5
             others = torch.ones(plain.shape[1], dtype=torch.bool)
             others[index] = False
+            kept = (read[:, others] == plain[:, others]).double()
+            kept_each[name].append(kept.cpu())
             outcomes[name].append(
                 torch.stack([
                     (read[:, index] == requested).double(),
                     (plain[:, index] == requested).double(),
-                    (read[:, others] == plain[:, others]).double().mean(dim=1),
+                    kept.mean(dim=1),
                     requested.double(),
                 ]).cpu()
             )  # fmt: skip
@@ -163,6 +173,9 @@ def attribute_control(
         flipped, anyway, kept, asked = torch.cat(parts, dim=1)
         rates = {"flip_rate": flipped, "without_request": anyway, "preserved": kept}
         results[name] = AttributeControl(images=len(flipped), **rate_fields(rates))
+        others_kept = torch.cat(kept_each[name]).mean(dim=0).tolist()
+        other_labels = [label for column, label in enumerate(labels) if column != indices[name]]
+        results[name]["preserved_each"] = dict(zip(other_labels, others_kept, strict=True))
         for direction, rows in (("adding", asked == 1), ("removing", asked == 0)):
             if rows.any():
                 results[name][f"{direction}_images"] = int(rows.sum())

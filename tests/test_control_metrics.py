@@ -41,12 +41,34 @@ def test_a_model_that_obeys_flips_every_face() -> None:
     scores = attribute_control(fake_model(True), faces(), ["Smiling"], judge)["Smiling"]
     assert scores == {
         "flip_rate": 1.0, "flip_rate_ci95": [1.0, 1.0], "without_request": 0.0, "without_request_ci95": [0.0, 0.0],
-        "preserved": 0.0, "preserved_ci95": [0.0, 0.0], "images": 4,
+        "preserved": 0.0, "preserved_ci95": [0.0, 0.0], "preserved_each": {"Male": 0.0, "Eyeglasses": 0.0},
+        "images": 4,
         "flip_rate_adding": 1.0, "flip_rate_adding_ci95": [1.0, 1.0], "adding_images": 3,
         "without_request_adding": 0.0, "without_request_adding_ci95": [0.0, 0.0],
         "flip_rate_removing": 1.0, "flip_rate_removing_ci95": [1.0, 1.0], "removing_images": 1,
         "without_request_removing": 0.0, "without_request_removing_ci95": [0.0, 0.0],
     }  # fmt: skip
+
+
+def test_preservation_names_the_other_attribute_a_request_drags_along() -> None:
+    def by_channel(images: torch.Tensor) -> torch.Tensor:  # Male: red, Smiling: green, Eyeglasses: blue
+        return (images.mean(dim=(2, 3)) > 0).float()
+
+    def smiles_and_turns_male(image, mask, overrides=None):
+        out = image.clone()
+        if overrides:
+            (value,) = overrides["attribute"].values()
+            out[:, 1] = 1.0 if value else -1.0
+            out[:, 0] = 1.0  # every requested fill also reads male
+        return out
+
+    model = fake_model(True)
+    model.inpaint = smiles_and_turns_male
+    image = torch.full((4, 3, 8, 8), -0.5)
+    image[:2, 0] = 0.5  # two of four faces read male
+    scores = attribute_control(model, [(image, torch.ones(4, 1, 8, 8))], ["Smiling"], by_channel)["Smiling"]
+    assert scores["preserved_each"] == {"Male": 0.5, "Eyeglasses": 1.0}
+    assert scores["preserved"] == sum(scores["preserved_each"].values()) / 2  # the same shares, averaged
 
 
 def test_the_flip_rate_is_split_by_the_direction_asked() -> None:

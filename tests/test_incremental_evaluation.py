@@ -97,6 +97,7 @@ def test_a_control_measurement_keeps_the_models_measured_earlier_on_the_same_fac
         "overrides": [],
         "data": {"name": "celebahq"},
         "images": 300,
+        "reader": None,
         "judges": True,
         "young_below": 40.0,
     }
@@ -116,3 +117,5 @@ def test_a_control_measurement_keeps_the_models_measured_earlier_on_the_same_fac
     assert module.earlier_models(saved, other_faces, ["Male", "Smiling"], parts=True) == {}
     no_judge = {**setup, "judges": False, "young_below": None}  # no independent reader's columns
     assert module.earlier_models(saved, no_judge, ["Male", "Smiling"], parts=True) == {}
+    robust_reader = {**setup, "reader": "attribute_robust.safetensors"}  # flip rates read by another embedder
+    assert module.earlier_models(saved, robust_reader, ["Male", "Smiling"], parts=True) == {}

@@ -65,6 +65,7 @@ def test_the_probe_reports_every_reader_on_every_painting_and_draws_them(
     assert sorted(report) == sorted(f"{a}, painted for {p}" for a in ("Male", "Smiling") for p in ("a", "b"))
     assert all(sorted(entry["read as asked"]) == ["a", "b"] for entry in report.values())
     assert all(0 <= share <= 1 for entry in report.values() for share in entry["read as asked"].values())
+    assert all(entry["pull"] > 0 for entry in report.values())
 
 
 def test_one_reader_is_refused_with_the_expected_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,3 +76,20 @@ def test_one_reader_is_refused_with_the_expected_form(tmp_path: Path, monkeypatc
     with pytest.raises(SystemExit) as stopped:
         probe.main()
     assert stopped.value.code == 2
+
+
+def test_the_pull_is_the_hole_norm_of_each_faces_loss_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
+    probe = load_reproduction_script("reader_probe.py", monkeypatch)
+    weight = torch.randn(3, 8, 8, generator=torch.Generator().manual_seed(3))
+
+    class LinearReader:  # logit 0 is the pixels' weighted sum: its gradient is known in closed form
+        def logits(self, images: torch.Tensor) -> torch.Tensor:
+            return (images * weight).flatten(1).sum(dim=1, keepdim=True)
+
+    images = torch.rand(4, 3, 8, 8, generator=torch.Generator().manual_seed(4)) * 2 - 1
+    hole = CenteredSquare(8, fraction=0.5)(4)
+    asked = torch.tensor([True, False, True, True])
+    error = torch.sigmoid(LinearReader().logits(images)[:, 0]) - asked.float()  # d loss / d logit, per face
+    expected = (error.abs() * (weight * hole[0]).norm()).mean().item()
+    assert probe.hole_pull(LinearReader(), images, hole, 0, asked) == pytest.approx(expected, rel=1e-5)
+    assert probe.hole_pull(LinearReader(), images, torch.zeros_like(hole), 0, asked) == 0

@@ -5,21 +5,23 @@
         --models full=runs/reproduce/small64/gan/full/checkpoints/last.pt \\
         --attributes Male Young Smiling Eyeglasses --images 300 --parts --judges
 
-On the evaluation split of step 4's config, with its centred half-side hole, each face is
-asked for the opposite of what the attribute embedder reads on the original (see
+On the evaluation split of step 4's config, with its centred half-side hole, each face is asked
+for the opposite of what the attribute embedder reads on the original (see
 :func:`semantic_inpaint.control_metrics.attribute_control`). With ``--judges``
 (``semantic-inpaint[judges]``), the ``age_gender`` judge, which the model was never trained
-against, reads ``Male`` (its gender) and ``Young`` (its age under ``--young-below`` years,
-40 by default: the threshold that best matches CelebA's ``Young`` label on training faces
-1..600, 86 % agreement) as a second opinion. With ``--parts``, each face is asked for another
-face's parts inside its hole (:func:`semantic_inpaint.control_metrics.part_control`), read back
-by the segmentation embedder and, with ``--judges``, by part maps drawn from FaceMesh's
-landmarks (face parts only: FaceMesh draws no hair). Writes ``control.json`` to the config's
-results folder and prints the tables: flip rate, the same share without a request, how many
-of the other attributes stay as they were, and the parts' mIoU inside the hole with 95 %
-bootstrap intervals. Models that an earlier ``control.json`` in that folder measured on the
-same faces with the same requests are kept (the ones named in ``--models`` are measured again),
-so a new model is measured without the runs of the others.
+against, reads ``Male`` (its gender) and ``Young`` (its age under ``--young-below`` years, 40
+by default: the threshold that best matches CelebA's ``Young`` label on training faces 1..600,
+86 % agreement) as a second opinion. With ``--parts``, each face is asked for another face's
+parts inside its hole (:func:`semantic_inpaint.control_metrics.part_control`), read back by the
+segmentation embedder and, with ``--judges``, by part maps drawn from FaceMesh's landmarks
+(face parts only: FaceMesh draws no hair). With ``--reader``, another attribute embedder than
+the model's own (e.g. the robust reader of a recipe's consistency term) reads the originals and
+the fills. Writes ``control.json`` to the config's results folder and prints the tables: flip
+rate, the same share without a request, how many of the other attributes stay as they were (and
+the three that change most), and the parts' mIoU inside the hole with 95 % bootstrap intervals.
+Models that an earlier ``control.json`` in that folder measured on the same faces with the same
+requests are kept (the ones named in ``--models`` are measured again), so a new model is
+measured without the runs of the others.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import add_set_argument, build_dataset, hardware, write_json
+from common import add_set_argument, build_dataset, hardware, load_reader, write_json
 from intervals import interval, rate
 from torch import Tensor
 
@@ -102,7 +104,7 @@ def part_scores(confusions: dict[str, dict[str, Tensor]]) -> dict[str, dict]:
 
 
 #: what a measurement depends on besides the model: two with the same values are comparable
-MEASURED_LIKE = ("config", "overrides", "data", "images", "judges", "young_below")
+MEASURED_LIKE = ("config", "overrides", "data", "images", "reader", "judges", "young_below")
 
 
 def earlier_models(path: Path, report: dict, attributes: list[str], parts: bool) -> dict[str, dict]:
@@ -130,6 +132,11 @@ def main() -> None:
     parser.add_argument("--attributes", nargs="+", default=["Male", "Smiling", "Eyeglasses"])
     parser.add_argument("--images", type=int, default=300, help="the first N faces of the evaluation split")
     parser.add_argument("--parts", action="store_true", help="also measure part-map control")
+    parser.add_argument(
+        "--reader",
+        help="read the attributes with this attribute embedder (weights file or shipped:NAME) instead of each "
+        "model's own, e.g. the robust reader a recipe's consistency term was pulled toward",
+    )
     parser.add_argument("--judges", action="store_true", help="independent readers (semantic-inpaint[judges])")
     parser.add_argument("--young-below", type=float, default=40.0, help="age judge: Young under this many years")
     add_set_argument(parser)
@@ -145,9 +152,11 @@ def main() -> None:
         "data": config.data.model_dump(mode="json"),
         "hardware": hardware(),
         "images": args.images,
+        "reader": args.reader,
         "judges": args.judges,
         "young_below": args.young_below if args.judges else None,
     }
+    reader = load_reader(args.reader) if args.reader else None
     report["models"] = earlier_models(Path(config.results) / "control.json", report, args.attributes, args.parts)
     for pair in args.models:
         name, _, checkpoint = pair.partition("=")
@@ -156,7 +165,7 @@ def main() -> None:
         independent = age_gender_readers(args.young_below) if args.judges else {}
         independent = {key: read for key, read in independent.items() if key in args.attributes}
         with torch.inference_mode():
-            scores = attribute_control(model, pairs, args.attributes, independent=independent)
+            scores = attribute_control(model, pairs, args.attributes, judge=reader, independent=independent)
         report["models"][name] = {"checkpoint": checkpoint, "attributes": scores}
         if args.parts:
             readers = {"facemesh": facemesh_parts(config.resolution)} if args.judges else {}
@@ -184,6 +193,9 @@ def main() -> None:
                 f"{name:<14} {attribute:<12} {flip:>22} {adding:>14} {removing:>16} {unasked:>8.3f} {kept:>11.3f} "
                 f"{second:>22}"
             )
+            least_kept = sorted(score.get("preserved_each", {}).items(), key=lambda item: item[1])[:3]
+            if least_kept:
+                print(f"{'':<27} least kept: " + ", ".join(f"{other} {share:.3f}" for other, share in least_kept))
         for reader, miou in scores.get("parts", {}).items():
             asked, plain = (interval(miou[key]) for key in ("requested_miou", "without_request_miou"))
             print(f"{name:<14} parts ({reader}): mIoU in the hole {asked}, without the request {plain}")

@@ -14,10 +14,11 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from semantic_inpaint.config import DataConfig, load_config
+from semantic_inpaint.config import ComponentConfig, DataConfig, load_config
 from semantic_inpaint.core import SemanticEmbedder
 from semantic_inpaint.data.faces import CelebAHQ
 from semantic_inpaint.inference import Inpainter
+from semantic_inpaint.model import build_embedder
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import PretrainConfig, pretrain_embedder
 from semantic_inpaint.training.runtime import read_jsonl
@@ -39,6 +40,14 @@ def save_sheet(rows: Sequence[Tensor], out: Path, zoom: int) -> None:
     pixels = ((sheet.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
     picture = Image.fromarray(pixels)
     picture.resize((picture.width * zoom, picture.height * zoom), Image.NEAREST).save(out)
+
+
+def load_reader(weights: str) -> SemanticEmbedder:
+    """The attribute embedder saved at ``weights`` (or ``shipped:NAME``), its options read from
+    the file as a run config's are, frozen, in eval mode."""
+    spec = ComponentConfig(name="attribute", options={"weights": weights})
+    embedder, _ = build_embedder(get_registry(), spec, load_weights=True)
+    return embedder.eval().requires_grad_(False)
 
 
 def cpu_inpainter(source: str) -> Inpainter:

@@ -10,9 +10,11 @@ for each of ``--count`` validation faces (from ``--first``: 25001..: never train
 evaluation split) and each of ``--attributes``, it paints the centred half-side hole by
 ``--steps`` Adam steps of gradient ascent on the attribute's logit, toward the opposite of what
 the first reader sees on the original, once per reader, then reports the share of paintings
-that each reader reads as asked. A reader whose paintings the others also read as asked, and
-that others' paintings do not fool, follows what the hole shows. The sheet has the originals
-in its first row, then one row per attribute and painting reader (in the order printed).
+that each reader reads as asked, and each reader's *pull* (:func:`hole_pull`: how strongly a
+consistency term reading with it pushes on the hole's pixels). A reader whose paintings the
+others also read as asked, and that others' paintings do not fool, follows what the hole shows.
+The sheet has the originals in its first row, then one row per attribute and painting reader
+(in the order printed).
 """
 
 from __future__ import annotations
@@ -22,22 +24,12 @@ import json
 from pathlib import Path
 
 import torch
-from common import faces, save_sheet
+import torch.nn.functional as F
+from common import faces, load_reader, save_sheet
 from torch import Tensor
 
-from semantic_inpaint.config import ComponentConfig
 from semantic_inpaint.core import SemanticEmbedder, composite
 from semantic_inpaint.masks import CenteredSquare
-from semantic_inpaint.model import build_embedder
-from semantic_inpaint.registry import get_registry
-
-
-def load_reader(weights: str) -> SemanticEmbedder:
-    """The attribute embedder saved at ``weights`` (or ``shipped:NAME``), its options read from
-    the file as a run config's are, frozen, in eval mode."""
-    spec = ComponentConfig(name="attribute", options={"weights": weights})
-    embedder, _ = build_embedder(get_registry(), spec, load_weights=True)
-    return embedder.eval().requires_grad_(False)
 
 
 def painted_holes(
@@ -55,6 +47,19 @@ def painted_holes(
         (-(sign * logit).mean()).backward()
         optimiser.step()
     return composite(paint.detach().clamp(-1, 1), images, hole)
+
+
+def hole_pull(reader: SemanticEmbedder, images: Tensor, hole: Tensor, index: int, asked: Tensor) -> float:
+    """How hard a consistency term reading with ``reader`` pulls on the hole: the mean over faces
+    of the L2 norm, inside ``hole`` ``(B, 1, H, W)``, of the gradient with respect to ``images``
+    ``(B, 3, H, W)`` in ``[-1, 1]`` of each face's binary cross-entropy between logit ``index``
+    and ``asked`` ``(B,)``. A reader that hardly moves under small changes (a robust one) pulls
+    less at the same term weight."""
+    pixels = images.clone().requires_grad_(True)
+    logit = reader.logits(pixels)[:, index]
+    loss = F.binary_cross_entropy_with_logits(logit, asked.float(), reduction="sum")  # one face's loss each
+    (gradient,) = torch.autograd.grad(loss, pixels)
+    return (gradient * hole).flatten(1).norm(dim=1).mean().item()
 
 
 def main() -> None:
@@ -90,9 +95,17 @@ def main() -> None:
                     for name, other in readers.items()
                 }
             change = (painted - images).square().mean().sqrt().item()
-            report[f"{attribute}, painted for {painter}"] = {"read as asked": read_as_asked, "rms change": change}
+            pull = hole_pull(reader, images, hole, index, asked)
+            report[f"{attribute}, painted for {painter}"] = {
+                "read as asked": read_as_asked,
+                "rms change": change,
+                "pull": pull,
+            }
             shares = ", ".join(f"{name} {share:.2f}" for name, share in read_as_asked.items())
-            print(f"{attribute} painted for {painter}: read as asked by {shares} (rms change {change:.3f})")
+            print(
+                f"{attribute} painted for {painter}: read as asked by {shares} "
+                f"(rms change {change:.3f}, pull {pull:.3f})"
+            )
             rows.append(painted[: args.shown])
     save_sheet(rows, args.out, zoom=2)
     probe = {"faces": [args.first, args.first + args.count - 1], "steps": args.steps, "lr": args.lr, "results": report}
