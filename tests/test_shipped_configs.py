@@ -69,12 +69,13 @@ def test_controllable_recipes_differ_from_full_only_in_their_control_and_conditi
         control = variant.model.control
         assert control.model_dump(include=set(settings)) == settings, name
         assert (control.swap_share, control.consistency_weight) != (0, 0), name
-    robust = train.variant_config(base, "controllable_robust").model
-    (own,) = (c.embedder for c in robust.conditions if c.embedder.name == "attribute")
     reader = load_config(REPRODUCE / "configs" / "small64" / "01_attribute_robust.yaml", PretrainConfig)
-    options = robust.control.consistency_readers["attribute"].options
-    assert {**options, "weights": Path(options["weights"])} == own.options | {"weights": reader.output}
-    assert reader.initial_weights == Path(own.options["weights"])  # fine-tuned from the condition's own embedder
+    for name in train.ROBUSTLY_READ:
+        robust = train.variant_config(base, name).model
+        (own,) = (c.embedder for c in robust.conditions if c.embedder.name == "attribute")
+        options = robust.control.consistency_readers["attribute"].options
+        assert {**options, "weights": Path(options["weights"])} == own.options | {"weights": reader.output}, name
+        assert reader.initial_weights == Path(own.options["weights"])  # fine-tuned from the condition's own embedder
     shipped = train.variant_config(base, "controllable").model.control
     assert shipped.swap_share == 0.5 and shipped.consistency_weight == 1.0 and shipped.perturbed_known_weight == 0
 
