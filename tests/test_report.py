@@ -95,16 +95,18 @@ def test_recipe_table_lists_every_validation_file_with_dashes_where_a_measure_is
 
     folder = tmp_path / "results" / "tiny"
     folder.mkdir(parents=True)
-    for name, model in {
-        "control_old_validation": measured(0.4, False, False),
-        "control_new_validation": measured(0.5, True, True),
-    }.items():
-        data = {"data": {"options": {"first": 11, "last": 20}}, "images": 10, "models": {name.split("_")[1]: model}}
-        (folder / f"{name}.json").write_text(json.dumps(data))
+    for name, model, reader in (
+        ("control_old_validation", measured(0.4, False, False), None),
+        ("control_new_validation", measured(0.5, True, True), None),
+        ("control_reread_validation", measured(0.9, True, True), "robust.safetensors"),  # another reader's
+    ):
+        data = {"data": {"options": {"first": 11, "last": 20}}, "images": 10, "reader": reader}
+        (folder / f"{name}.json").write_text(json.dumps(data | {"models": {name.split("_")[1]: model}}))
     (folder / "control_held_out.json").write_text("{}")  # not a validation file: not read
     load_reproduction_script("05_report.py", monkeypatch).write_report(tmp_path / "results", tmp_path / "results.md")
     section = (tmp_path / "results.md").read_text().split("### Control recipes on the validation faces")[1]
     rows = {line.split("|")[1].strip(): line.split("|")[2:-1] for line in section.splitlines() if line.startswith("| ")}
+    assert "reread" not in rows  # flip rates read by another embedder are not the models' own
     assert rows["new"][0].strip() == "0.500 [0.400, 0.600]"
     assert [cell.strip() for cell in rows["new"][4:7]] == ["0.080 [0.040, 0.120]", "—", "0.610 [0.600, 0.620]"]
     assert [cell.strip() for cell in rows["old"][1:7]] == ["—"] * 6  # Young..Eyeglasses, adding, judge, parts

@@ -286,6 +286,8 @@ def recipe_section(folder: Path) -> list[str]:
     rows = []
     for path in sorted(folder.glob("control*_validation.json")):
         measured = json.loads(path.read_text())
+        if measured.get("reader"):  # read by another embedder than the models' own: not this table's flip rates
+            continue
         options = measured["data"]["options"]
         for model, scores in measured["models"].items():
             attributes = scores["attributes"]
