@@ -69,8 +69,13 @@ def test_controllable_recipes_differ_from_full_only_in_their_control_and_conditi
         control = variant.model.control
         assert control.model_dump(include=set(settings)) == settings, name
         assert (control.swap_share, control.consistency_weight) != (0, 0), name
-    reader = load_config(REPRODUCE / "configs" / "small64" / "01_attribute_robust.yaml", PretrainConfig)
-    for name in train.ROBUSTLY_READ:
+    robust_configs = (
+        load_config(path, PretrainConfig)
+        for path in (REPRODUCE / "configs" / "small64").glob("01_attribute_robust*.yaml")
+    )
+    readers = {config.output.name: config for config in robust_configs}
+    for name, file_name in train.ROBUSTLY_READ.items():
+        reader = readers[file_name]  # the config that writes the recipe's reader
         robust = train.variant_config(base, name).model
         (own,) = (c.embedder for c in robust.conditions if c.embedder.name == "attribute")
         options = robust.control.consistency_readers["attribute"].options

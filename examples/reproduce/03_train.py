@@ -39,6 +39,8 @@ with the robust attribute embedder (``01_attribute_robust.yaml``: fine-tuned on 
 examples), so that stripes which move the condition's own embedder earn nothing,
 ``controllable_robust_pulled``: ``controllable_robust`` with a consistency weight of 10 instead
 of 1, since the robust embedder's reading moves 15-50 times less per unit of change in the hole,
+``controllable_robust_long``: ``controllable_robust`` reading with the robust embedder trained
+four times as long (``01_attribute_robust_long.yaml``),
 ``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
 signals alone does),
 ``controllable_colour``: ``controllable`` with a consistency term that cannot recolour the hole
@@ -123,6 +125,9 @@ CONTROLLABLE["controllable_robust_pulled"] = CONTROLLABLE["controllable_robust"]
 #: condition's embedder does not move it, and the condition's embedder becomes a judge the
 #: generator was never pulled toward
 ROBUSTLY_READ = dict.fromkeys(["controllable_robust", "controllable_robust_pulled"], "attribute_robust.safetensors")
+#: the same reader trained four times as long (01_attribute_robust_long.yaml)
+CONTROLLABLE["controllable_robust_long"] = CONTROLLABLE["controllable_robust"]
+ROBUSTLY_READ["controllable_robust_long"] = "attribute_robust_long.safetensors"
 #: where the controllable recipes' signals enter the generator: at every modulated block, unless
 #: the recipe says otherwise (``controllable_input_maps``: the part map at the input, as the
 #: paper's; the paper's `full` given SPADE and FiLM darkened the known pixels around its hole)
