@@ -38,7 +38,7 @@ only (Male, Young, Smiling, Eyeglasses), so each is asked for 11/4 times as ofte
 with the robust attribute embedder (``01_attribute_robust.yaml``: fine-tuned on adversarial
 examples), so that stripes which move the condition's own embedder earn nothing,
 ``controllable_robust_pulled``: ``controllable_robust`` with a consistency weight of 10 instead
-of 1, since the robust embedder's reading moves 15-50 times less per unit of change in the hole,
+of 1, since the robust embedder's reading moves 17-52 times less per unit of change in the hole,
 ``controllable_robust_long``: ``controllable_robust`` reading with the robust embedder trained
 four times as long (``01_attribute_robust_long.yaml``),
 ``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
@@ -117,17 +117,19 @@ CONTROLLABLE["controllable_focused"] = CONTROLLABLE["controllable_targeted"] | {
     "flip_entries": {"attribute": FOCUSED_ATTRIBUTES}
 }
 CONTROLLABLE["controllable_robust"] = CONTROLLABLE["controllable_focused"]
-#: a robust embedder's logits move ~15-50 times less per unit of input change than the clean one's
+#: a robust embedder's logits move 17-52 times less per unit of input change than the clean one's
 #: (reader_probe.py's "pull"), so at the same weight its consistency term hardly reaches the generator
 CONTROLLABLE["controllable_robust_pulled"] = CONTROLLABLE["controllable_robust"] | {"consistency_weight": 10.0}
-#: recipes whose consistency term reads the fill with the robust attribute embedder
-#: (01_attribute_robust.yaml, the file next to the condition's own): a texture that moves the
-#: condition's embedder does not move it, and the condition's embedder becomes a judge the
-#: generator was never pulled toward
-ROBUSTLY_READ = dict.fromkeys(["controllable_robust", "controllable_robust_pulled"], "attribute_robust.safetensors")
-#: the same reader trained four times as long (01_attribute_robust_long.yaml)
 CONTROLLABLE["controllable_robust_long"] = CONTROLLABLE["controllable_robust"]
-ROBUSTLY_READ["controllable_robust_long"] = "attribute_robust_long.safetensors"
+#: recipes whose consistency term reads the fill with a robust attribute embedder, the file next to
+#: the condition's own written by 01_attribute_robust.yaml (or, trained four times as long,
+#: 01_attribute_robust_long.yaml): a texture that moves the condition's embedder does not move it,
+#: and the condition's embedder becomes a judge the generator was never pulled toward
+ROBUSTLY_READ = {
+    "controllable_robust": "attribute_robust.safetensors",
+    "controllable_robust_pulled": "attribute_robust.safetensors",
+    "controllable_robust_long": "attribute_robust_long.safetensors",
+}
 #: where the controllable recipes' signals enter the generator: at every modulated block, unless
 #: the recipe says otherwise (``controllable_input_maps``: the part map at the input, as the
 #: paper's; the paper's `full` given SPADE and FiLM darkened the known pixels around its hole)
