@@ -28,6 +28,7 @@ from typing import TypedDict
 import torch
 from torch import Tensor
 
+from semantic_inpaint.core import SemanticEmbedder
 from semantic_inpaint.metrics import confusion_per_image
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.statistics import estimate, mean_statistic, resample_weights
@@ -106,7 +107,8 @@ def attribute_control(
         batches: ``(image (B, 3, H, W) in [-1, 1], mask (B, 1, H, W) in {0, 1})`` pairs.
         names: the attributes to request, by the embedder's names.
         judge: reads ``(B, N)`` attribute probabilities from images (default: the model's own
-            attribute embedder; prefer one the model was not trained against).
+            attribute embedder; prefer one the model was not trained against). A judge that is
+            an embedder with named entries must name the same attributes in the same order.
         independent: per attribute name, a second reader of that attribute alone.
 
     Examples:
@@ -125,6 +127,11 @@ def attribute_control(
         ['a', 'c']
     """
     embedder = model.conditions["attribute"].embedder
+    if isinstance(judge, SemanticEmbedder) and judge.names is not None and judge.names != embedder.names:
+        raise ValueError(
+            f"judge: expected an embedder reading the model's attributes in its order {embedder.names}, "
+            f"got one reading {judge.names}"
+        )
     judge = judge or embedder
     independent = independent or {}
     indices = {name: embedder.names.index(name) if embedder.names else int(name) for name in names}

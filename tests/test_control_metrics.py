@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import torch
 
 from semantic_inpaint.control_metrics import attribute_control, part_control
+from semantic_inpaint.registry import get_registry
 from semantic_inpaint.statistics import estimate, mean_iou_statistic, resample_weights
 
 NAMES = ["Male", "Smiling", "Eyeglasses"]
@@ -193,3 +195,11 @@ def test_the_guide_quotes_the_saved_control_measurement() -> None:
         name: shipped[f"celebahq64-{name}"]["held_out"]["scores"]["psnr"]["mean"] for name in ("controllable", "full")
     }
     assert f"{psnr['controllable']:.2f} dB against {psnr['full']:.2f}" in guide
+
+
+def test_a_judge_reading_the_attributes_in_another_order_is_refused() -> None:
+    reordered = ["Smiling", "Male", "Eyeglasses"]
+    options = {"num_attributes": 3, "width": 4, "attribute_names": reordered}
+    reader = get_registry().build("embedder", "attribute", options)
+    with pytest.raises(ValueError, match=r"judge: expected .*'Male', 'Smiling'.*got .*'Smiling', 'Male'"):
+        attribute_control(fake_model(True), faces(), ["Male"], reader)
