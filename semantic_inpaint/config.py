@@ -195,6 +195,24 @@ class ControlConfig(StrictModel):
         "so the term asks for glasses, not stripes; the condition's own embedder, never pulled toward, stays a "
         "judge of the control",
     )
+    consistency_views: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="how many random views of each fill (shifted, blurred, noised: the `consistency_view_*` "
+        "settings) a vector condition's consistency term reads, the term being their mean: a texture tuned to fool "
+        "the reader at one exact rendering moves few views, a change a person sees moves all (0: the fill itself; "
+        "map conditions always read the fill itself)",
+    )
+    consistency_view_shift: float = Field(
+        0.0625, ge=0, le=0.25, description="the largest shift of a view, as a share of the image's side"
+    )
+    consistency_view_blur: float = Field(
+        1.0, ge=0, le=4, description="the largest Gaussian blur sigma of a view, in pixels (0: no blur)"
+    )
+    consistency_view_noise: float = Field(
+        0.05, ge=0, le=1, description="the standard deviation of a view's Gaussian noise, images in [-1, 1]"
+    )
     one_condition_per_sample: bool = Field(
         False,
         description="each condition perturbs its own share of the perturbed samples (the others keep their own "
@@ -212,10 +230,9 @@ class ControlConfig(StrictModel):
 
     @model_validator(mode="after")
     def _readers_used(self) -> ControlConfig:
-        if self.consistency_readers and not self.consistency_weight:
-            raise ValueError(
-                "consistency_readers: used only with consistency_weight > 0, received consistency_weight 0"
-            )
+        for field in ("consistency_readers", "consistency_views"):
+            if getattr(self, field) and not self.consistency_weight:
+                raise ValueError(f"{field}: used only with consistency_weight > 0, received consistency_weight 0")
         return self
 
     @model_validator(mode="after")

@@ -196,6 +196,7 @@ def test_donor_targets_without_a_vector_condition_are_refused_before_training(tm
             {"consistency_readers": {"attribute": {"name": "attribute"}}},
             "consistency_readers: used only with consistency_weight > 0",
         ),
+        ({"consistency_views": 4}, "consistency_views: used only with consistency_weight > 0"),
     ],
 )
 def test_flip_entries_the_config_cannot_use_are_refused_by_the_config(control: dict, message: str) -> None:
@@ -396,6 +397,7 @@ def test_a_perturbed_sample_owes_its_known_pixels_and_nothing_in_its_hole(seed: 
         {"swap_share": 0.25, "told_real_share": 0.5},
         {"perturbed_known_weight": 1.0},
         {"consistency_keeps_colour": True},
+        {"consistency_views": 2},
     ],
 )
 def test_a_controllable_run_trains_and_logs_its_consistency(tmp_path: Path, requests: dict) -> None:

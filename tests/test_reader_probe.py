@@ -45,8 +45,9 @@ def test_painting_moves_the_readers_logit_the_asked_way_and_keeps_the_known_pixe
     assert (moved[asked] > 0).all() and (moved[~asked] < 0).all(), moved
 
 
+@pytest.mark.parametrize("views", [0, 2])
 def test_the_probe_reports_every_reader_on_every_painting_and_draws_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, views: int
 ) -> None:
     probe = load_reproduction_script("reader_probe.py", monkeypatch)
     for name, seed in (("a", 0), ("b", 1)):
@@ -56,13 +57,14 @@ def test_the_probe_reports_every_reader_on_every_painting_and_draws_them(
     out = tmp_path / "probe.png"
     readers = [f"{name}={tmp_path / name}.safetensors" for name in ("a", "b")]
     arguments = ["--readers", *readers, "--out", str(out), "--attributes", "Male", "Smiling"]
-    arguments += ["--count", "5", "--shown", "3", "--steps", "5", "--resolution", "32"]
+    arguments += ["--count", "5", "--shown", "3", "--steps", "5", "--resolution", "32", "--views", str(views)]
     monkeypatch.setattr(sys, "argv", ["reader_probe.py", *arguments])
     probe.main()
+    painters = ["a", "b"] + (["a through views", "b through views"] if views else [])
     sheet = np.asarray(Image.open(out))
-    assert sheet.shape == (2 * 32 * (1 + 2 * 2), 2 * 32 * 3, 3)  # originals, then 2 attributes x 2 painters
+    assert sheet.shape == (2 * 32 * (1 + 2 * len(painters)), 2 * 32 * 3, 3)  # originals, then attribute x painter
     report = json.loads(out.with_suffix(".json").read_text())["results"]
-    assert sorted(report) == sorted(f"{a}, painted for {p}" for a in ("Male", "Smiling") for p in ("a", "b"))
+    assert sorted(report) == sorted(f"{a}, painted for {p}" for a in ("Male", "Smiling") for p in painters)
     assert all(sorted(entry["read as asked"]) == ["a", "b"] for entry in report.values())
     assert all(0 <= share <= 1 for entry in report.values() for share in entry["read as asked"].values())
     assert all(entry["pull"] > 0 for entry in report.values())

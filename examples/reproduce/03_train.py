@@ -41,6 +41,9 @@ examples), so that stripes which move the condition's own embedder earn nothing,
 of 1, since the robust embedder's reading moves 17-52 times less per unit of change in the hole,
 ``controllable_robust_long``: ``controllable_robust`` reading with the robust embedder trained
 four times as long (``01_attribute_robust_long.yaml``),
+``controllable_viewed``: ``controllable_focused`` with the consistency term reading four random
+views of each fill (shifted by up to 4 pixels, blurred, noised) with the condition's own
+embedder, so that a texture tuned to one rendering earns little,
 ``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
 signals alone does),
 ``controllable_colour``: ``controllable`` with a consistency term that cannot recolour the hole
@@ -121,6 +124,9 @@ CONTROLLABLE["controllable_robust"] = CONTROLLABLE["controllable_focused"]
 #: (reader_probe.py's "pull"), so at the same weight its consistency term hardly reaches the generator
 CONTROLLABLE["controllable_robust_pulled"] = CONTROLLABLE["controllable_robust"] | {"consistency_weight": 10.0}
 CONTROLLABLE["controllable_robust_long"] = CONTROLLABLE["controllable_robust"]
+#: the clean embedder's strong pull, read through four random views of each fill (shifted, blurred,
+#: noised): the stripes it drew for controllable_focused move one rendering, not every view
+CONTROLLABLE["controllable_viewed"] = CONTROLLABLE["controllable_focused"] | {"consistency_views": 4}
 #: recipes whose consistency term reads the fill with a robust attribute embedder, the file next to
 #: the condition's own written by 01_attribute_robust.yaml (or, trained four times as long,
 #: 01_attribute_robust_long.yaml): a texture that moves the condition's embedder does not move it,

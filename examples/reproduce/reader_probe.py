@@ -28,35 +28,61 @@ import torch.nn.functional as F
 from common import faces, load_reader, save_sheet
 from torch import Tensor
 
+from semantic_inpaint.config import ControlConfig
 from semantic_inpaint.core import SemanticEmbedder, composite
 from semantic_inpaint.masks import CenteredSquare
+from semantic_inpaint.training.reading_views import ReadingViews
+
+
+def read_logit(reader: SemanticEmbedder, images: Tensor, index: int, views: ReadingViews | None) -> Tensor:
+    """``reader``'s logit ``index`` ``(B,)`` of ``images`` ``(B, 3, H, W)``, or with ``views`` its
+    mean over random views of each image."""
+    if views is None:
+        return reader.logits(images)[:, index]
+    return reader.logits(views(images))[:, index].unflatten(0, (views.count, -1)).mean(dim=0)
 
 
 def painted_holes(
-    reader: SemanticEmbedder, images: Tensor, hole: Tensor, index: int, asked: Tensor, steps: int, lr: float
+    reader: SemanticEmbedder,
+    images: Tensor,
+    hole: Tensor,
+    index: int,
+    asked: Tensor,
+    steps: int,
+    lr: float,
+    views: ReadingViews | None = None,
 ) -> Tensor:
     """``images`` ``(B, 3, H, W)`` in ``[-1, 1]`` with their ``hole`` ``(B, 1, H, W)`` repainted
     by ``steps`` Adam steps that raise ``reader``'s logit ``index`` where ``asked`` ``(B,)`` is
-    true and lower it elsewhere; known pixels unchanged, values kept in ``[-1, 1]``."""
+    true and lower it elsewhere (with ``views``: its mean over random views of the painting, as
+    a consistency term with ``consistency_views`` reads); known pixels unchanged, values kept in
+    ``[-1, 1]``."""
     sign = asked.float() * 2 - 1
     paint = images.clone().requires_grad_(True)
     optimiser = torch.optim.Adam([paint], lr=lr)
     for _ in range(steps):
-        logit = reader.logits(composite(paint.clamp(-1, 1), images, hole))[:, index]
+        logit = read_logit(reader, composite(paint.clamp(-1, 1), images, hole), index, views)
         optimiser.zero_grad()
         (-(sign * logit).mean()).backward()
         optimiser.step()
     return composite(paint.detach().clamp(-1, 1), images, hole)
 
 
-def hole_pull(reader: SemanticEmbedder, images: Tensor, hole: Tensor, index: int, asked: Tensor) -> float:
+def hole_pull(
+    reader: SemanticEmbedder,
+    images: Tensor,
+    hole: Tensor,
+    index: int,
+    asked: Tensor,
+    views: ReadingViews | None = None,
+) -> float:
     """How hard a consistency term reading with ``reader`` pulls on the hole: the mean over faces
     of the L2 norm, inside ``hole`` ``(B, 1, H, W)``, of the gradient with respect to ``images``
     ``(B, 3, H, W)`` in ``[-1, 1]`` of each face's binary cross-entropy between logit ``index``
     and ``asked`` ``(B,)``. A reader that hardly moves under small changes (a robust one) pulls
-    less at the same term weight."""
+    less at the same term weight; read through ``views``, a term pulls only as far as its views agree."""
     pixels = images.clone().requires_grad_(True)
-    logit = reader.logits(pixels)[:, index]
+    logit = read_logit(reader, pixels, index, views)
     loss = F.binary_cross_entropy_with_logits(logit, asked.float(), reduction="sum")  # one face's loss each
     (gradient,) = torch.autograd.grad(loss, pixels)
     return (gradient * hole).flatten(1).norm(dim=1).mean().item()
@@ -74,12 +100,31 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--shown", type=int, default=8, help="faces drawn on the sheet")
     parser.add_argument("--resolution", type=int, default=64)
+    parser.add_argument(
+        "--views",
+        type=int,
+        default=0,
+        help="also paint for each reader through this many random views (ReadingViews, the control config's "
+        "default shift, blur and noise): what a consistency term with consistency_views pulls toward",
+    )
     args = parser.parse_args()
     malformed = [item for item in args.readers if "=" not in item]
     if len(args.readers) < 2 or malformed:
         parser.error(f"--readers: expected two or more NAME=WEIGHTS, received {args.readers}")
     readers = {name: load_reader(weights) for name, weights in (item.split("=", 1) for item in args.readers)}
     first = next(iter(readers.values()))
+    painters: dict[str, tuple[SemanticEmbedder, ReadingViews | None]] = {
+        name: (reader, None) for name, reader in readers.items()
+    }
+    if args.views:
+        defaults = ControlConfig()
+        views = ReadingViews(
+            args.views,
+            defaults.consistency_view_shift,
+            defaults.consistency_view_blur,
+            defaults.consistency_view_noise,
+        )
+        painters |= {f"{name} through views": (reader, views) for name, reader in readers.items()}
     images = faces(args.first, args.first + args.count - 1, args.resolution)
     hole = CenteredSquare(images.shape[-1], fraction=0.5)(len(images))
     rows, report = [images[: args.shown]], {}
@@ -87,15 +132,15 @@ def main() -> None:
         index = first.entry_index(attribute)
         with torch.no_grad():
             asked = first(images)[:, index] <= 0.5  # the opposite of what the first reader sees
-        for painter, reader in readers.items():
-            painted = painted_holes(reader, images, hole, index, asked, args.steps, args.lr)
+        for painter, (reader, views) in painters.items():
+            painted = painted_holes(reader, images, hole, index, asked, args.steps, args.lr, views)
             with torch.no_grad():
                 read_as_asked = {
                     name: ((other(painted)[:, index] > 0.5) == asked).float().mean().item()
                     for name, other in readers.items()
                 }
             change = (painted - images).square().mean().sqrt().item()
-            pull = hole_pull(reader, images, hole, index, asked)
+            pull = hole_pull(reader, images, hole, index, asked, views)
             report[f"{attribute}, painted for {painter}"] = {
                 "read as asked": read_as_asked,
                 "rms change": change,
@@ -108,7 +153,8 @@ def main() -> None:
             )
             rows.append(painted[: args.shown])
     save_sheet(rows, args.out, zoom=2)
-    probe = {"faces": [args.first, args.first + args.count - 1], "steps": args.steps, "lr": args.lr, "results": report}
+    probe = {"faces": [args.first, args.first + args.count - 1], "steps": args.steps, "lr": args.lr}
+    probe |= {"views": args.views, "results": report}
     (args.report or args.out.with_suffix(".json")).write_text(json.dumps(probe, indent=2) + "\n")
 
 

@@ -57,6 +57,7 @@ from semantic_inpaint.losses import ReconstructionLoss
 from semantic_inpaint.model import build_embedder
 from semantic_inpaint.poisson_blend import blend_for_training
 from semantic_inpaint.registry import Registry
+from semantic_inpaint.training.reading_views import ReadingViews
 
 
 def swapped_count(share: float, batch: int) -> int:
@@ -332,6 +333,7 @@ def consistency_loss(
     hole: Tensor,
     changed_entry_weight: float = 1.0,
     keep_colour: bool = False,
+    views: ReadingViews | None = None,
 ) -> Tensor:
     """Sum over the conditions of each embedder's :meth:`~SemanticEmbedder.consistency` between
     its reading of ``fill`` ``(B, 3, H, W)`` and the requested signal (gradients reach the fill).
@@ -342,19 +344,27 @@ def consistency_loss(
     term keeps the scale of a plain mean and only shifts its attention to what was asked. At 1
     no weight is passed, so a plugin's ``consistency`` without one still serves. With
     ``keep_colour`` the embedders read :func:`colour_detached` ``fill``: same values, no gradient
-    toward another mean colour of the hole.
+    toward another mean colour of the hole. With ``views``, a vector embedder reads random views
+    of the fill (:class:`ReadingViews`) and the term is their mean: only a change that moves the
+    reading of every view lowers it. A map embedder reads the fill itself (a shifted view would
+    need a shifted request).
     """
     if keep_colour:
         fill = colour_detached(fill, hole)
     terms = []
     for name, target in requested.items():
         embedder = embedders[name]
-        read = embedder(fill)
-        if changed_entry_weight == 1:
-            terms.append(embedder.consistency(read, target, hole))
+        reference, holes = real[name], hole
+        if views is not None and embedder.kind == "vector":
+            read = embedder(views(fill))
+            target, reference, holes = views.repeat(target), views.repeat(reference), views.repeat(hole)
         else:
-            weight = request_weight(embedder.kind, target, real[name], hole, changed_entry_weight)
-            terms.append(embedder.consistency(read, target, hole, weight=weight))
+            read = embedder(fill)
+        if changed_entry_weight == 1:
+            terms.append(embedder.consistency(read, target, holes))
+        else:
+            weight = request_weight(embedder.kind, target, reference, holes, changed_entry_weight)
+            terms.append(embedder.consistency(read, target, holes, weight=weight))
     return torch.stack(terms).sum() if terms else fill.new_zeros(())
 
 

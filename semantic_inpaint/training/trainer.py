@@ -64,6 +64,7 @@ from semantic_inpaint.training.control import (
 )
 from semantic_inpaint.training.distributed import setup_distributed
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
+from semantic_inpaint.training.reading_views import ReadingViews
 from semantic_inpaint.training.run_lock import RunFolderLock
 from semantic_inpaint.training.runtime import (
     JsonlLog,
@@ -237,6 +238,18 @@ class Trainer:
             **self.signal_embedders,
             **consistency_readers(config.model.control, self.signal_embedders, registry, self.device),
         }
+        control = config.model.control
+        #: the random views a vector condition's consistency term reads, or None: the fill itself
+        self.reading_views = (
+            ReadingViews(
+                control.consistency_views,
+                control.consistency_view_shift,
+                control.consistency_view_blur,
+                control.consistency_view_noise,
+            )
+            if control.consistency_views
+            else None
+        )
         #: per vector condition a flip request changes, the entries it draws from
         self.flip_indices = flip_entry_indices(self.signal_embedders, config.model.control)
         if config.model.control.donor_target_weight and not self.flip_indices:
@@ -589,6 +602,7 @@ class Trainer:
                     mask,
                     control.changed_entry_weight,
                     control.consistency_keeps_colour,
+                    self.reading_views,
                 )
                 loss_g = loss_g + control.consistency_weight * consistency
             if control.perturbed_known_weight and swapped:  # a request changes the hole, not the known pixels
