@@ -68,6 +68,7 @@ def test_the_probe_reports_every_reader_on_every_painting_and_draws_them(
     assert all(sorted(entry["read as asked"]) == ["a", "b"] for entry in report.values())
     assert all(0 <= share <= 1 for entry in report.values() for share in entry["read as asked"].values())
     assert all(entry["pull"] > 0 for entry in report.values())
+    assert json.loads(out.with_suffix(".json").read_text())["readers"] == {"a": readers[0][2:], "b": readers[1][2:]}
 
 
 def test_one_reader_is_refused_with_the_expected_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

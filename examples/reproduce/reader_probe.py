@@ -154,7 +154,7 @@ def main() -> None:
             rows.append(painted[: args.shown])
     save_sheet(rows, args.out, zoom=2)
     probe = {"faces": [args.first, args.first + args.count - 1], "steps": args.steps, "lr": args.lr}
-    probe |= {"views": args.views, "results": report}
+    probe |= {"readers": dict(item.split("=", 1) for item in args.readers), "views": args.views, "results": report}
     (args.report or args.out.with_suffix(".json")).write_text(json.dumps(probe, indent=2) + "\n")
 
 
