@@ -3,6 +3,7 @@ pulled toward what was asked, and the paper's recipe is untouched when it is off
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -479,3 +480,16 @@ def test_a_reader_that_cannot_read_its_condition_is_refused_before_training(
     run = controllable(tmp_path, 1, swap_share=0.5, consistency_weight=1.0, consistency_readers=readers)
     with pytest.raises(ValueError, match=message):
         Trainer(run)
+
+
+def test_a_run_reading_random_views_resumes_exactly(tmp_path: Path) -> None:
+    control = {"swap_share": 0.5, "consistency_weight": 1.0, "consistency_views": 2}
+    Trainer(controllable(tmp_path / "straight", 3, **control)).fit(progress=False)
+    Trainer(controllable(tmp_path / "resumed", 2, **control)).fit(progress=False)
+    Trainer(controllable(tmp_path / "resumed", 3, **control), resume=True).fit(progress=False)
+    straight, resumed = (
+        [json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
+        for run in ("straight", "resumed")
+    )
+    assert [r["consistency"] for r in resumed] == pytest.approx([r["consistency"] for r in straight], abs=1e-6)
+    assert len(straight) == 3
