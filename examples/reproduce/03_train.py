@@ -44,6 +44,8 @@ four times as long (``01_attribute_robust_long.yaml``),
 ``controllable_viewed``: ``controllable_focused`` with the consistency term reading four random
 views of each fill (shifted by up to 4 pixels, blurred, noised) with the condition's own
 embedder, so that a texture tuned to one rendering earns little,
+``controllable_matched``: ``controllable_focused`` without the consistency term (the matching
+discriminators alone carry the request),
 ``controllable_unsteered``: ``controllable`` without the consistency term (what swapping the
 signals alone does),
 ``controllable_colour``: ``controllable`` with a consistency term that cannot recolour the hole
@@ -127,6 +129,10 @@ CONTROLLABLE["controllable_robust_long"] = CONTROLLABLE["controllable_robust"]
 #: the clean embedder's strong pull, read through four random views of each fill (shifted, blurred,
 #: noised): the stripes it drew for controllable_focused move one rendering, not every view
 CONTROLLABLE["controllable_viewed"] = CONTROLLABLE["controllable_focused"] | {"consistency_views": 4}
+#: no consistency term: the request is carried by the matching discriminators alone, which learn
+#: each attribute from real faces every step, so no fixed texture keeps fooling them (trained with
+#: the attribute condition's weight and beta raised, `--set model.conditions.0.weight=1 --set model.beta=0.1`)
+CONTROLLABLE["controllable_matched"] = CONTROLLABLE["controllable_focused"] | {"consistency_weight": 0.0}
 #: recipes whose consistency term reads the fill with a robust attribute embedder, the file next to
 #: the condition's own written by 01_attribute_robust.yaml (or, trained four times as long,
 #: 01_attribute_robust_long.yaml): a texture that moves the condition's embedder does not move it,
