@@ -117,13 +117,7 @@ def main() -> None:
         name: (reader, None) for name, reader in readers.items()
     }
     if args.views:
-        defaults = ControlConfig()
-        views = ReadingViews(
-            args.views,
-            defaults.consistency_view_shift,
-            defaults.consistency_view_blur,
-            defaults.consistency_view_noise,
-        )
+        views = ReadingViews.of(ControlConfig(), count=args.views)
         painters |= {f"{name} through views": (reader, views) for name, reader in readers.items()}
     images = faces(args.first, args.first + args.count - 1, args.resolution)
     hole = CenteredSquare(images.shape[-1], fraction=0.5)(len(images))

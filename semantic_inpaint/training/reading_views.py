@@ -11,6 +11,8 @@ import torch
 from einops import rearrange
 from torch import Tensor
 
+from semantic_inpaint.config import ControlConfig
+
 
 class ReadingViews(torch.nn.Module):
     """``count`` random views of each image: shifted by up to ``shift`` of its side (reflected at
@@ -41,6 +43,17 @@ class ReadingViews(torch.nn.Module):
         if noise:
             transforms.append(K.RandomGaussianNoise(std=noise, p=1.0))
         self.transforms = K.AugmentationSequential(*transforms) if transforms else None
+
+    @classmethod
+    def of(cls, control: ControlConfig, count: int | None = None) -> ReadingViews:
+        """The views ``control`` asks its consistency term to read (``count`` of them, default
+        ``control.consistency_views``), with its shift, blur and noise."""
+        return cls(
+            control.consistency_views if count is None else count,
+            control.consistency_view_shift,
+            control.consistency_view_blur,
+            control.consistency_view_noise,
+        )
 
     def forward(self, image: Tensor) -> Tensor:
         repeated = rearrange(image[None].expand(self.count, *image.shape), "v b c h w -> (v b) c h w")

@@ -238,18 +238,9 @@ class Trainer:
             **self.signal_embedders,
             **consistency_readers(config.model.control, self.signal_embedders, registry, self.device),
         }
-        control = config.model.control
         #: the random views a vector condition's consistency term reads, or None: the fill itself
-        self.reading_views = (
-            ReadingViews(
-                control.consistency_views,
-                control.consistency_view_shift,
-                control.consistency_view_blur,
-                control.consistency_view_noise,
-            )
-            if control.consistency_views
-            else None
-        )
+        views = config.model.control.consistency_views
+        self.reading_views = ReadingViews.of(config.model.control) if views else None
         #: per vector condition a flip request changes, the entries it draws from
         self.flip_indices = flip_entry_indices(self.signal_embedders, config.model.control)
         if config.model.control.donor_target_weight and not self.flip_indices:
