@@ -8,7 +8,6 @@ import math
 
 import kornia.augmentation as K
 import torch
-from einops import rearrange
 from torch import Tensor
 
 from semantic_inpaint.config import ControlConfig
@@ -56,7 +55,7 @@ class ReadingViews(torch.nn.Module):
         )
 
     def forward(self, image: Tensor) -> Tensor:
-        repeated = rearrange(image[None].expand(self.count, *image.shape), "v b c h w -> (v b) c h w")
+        repeated = self.repeat(image)
         return self.transforms(repeated) if self.transforms is not None else repeated
 
     def repeat(self, signal: Tensor) -> Tensor:
