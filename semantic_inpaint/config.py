@@ -97,6 +97,12 @@ class ConditionConfig(StrictModel):
     discriminator: ComponentConfig | None = Field(
         None, description="matching discriminator; default: the model's global discriminator spec"
     )
+    matching_region: Literal["image", "hole"] = Field(
+        "image",
+        description="what the matching discriminator judges against the signal: the whole image (the paper), or "
+        "the square of side local_size centred on the hole (a map signal cropped alike), the only pixels a fill "
+        "can change, so a request that the known pixels contradict is still judged on what the generator drew",
+    )
 
 
 class ControlConfig(StrictModel):

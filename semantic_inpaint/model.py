@@ -35,6 +35,8 @@ class Condition(nn.Module):
 
     ``discriminator`` is ``None`` where the model's shared-trunk discriminator judges the
     condition with a head of its own (or where λ = 0 leaves nothing to judge there).
+    ``region``: what that discriminator judges, ``"image"`` (the paper) or ``"hole"`` (the
+    model's ``local_size`` square centred on each hole, see :func:`~semantic_inpaint.hole_crops.hole_crops`).
 
     Examples:
         >>> from semantic_inpaint.models import ConvDiscriminator
@@ -46,12 +48,17 @@ class Condition(nn.Module):
     """
 
     def __init__(
-        self, embedder: SemanticEmbedder, discriminator: ConditionalDiscriminator | None, weight: float
+        self,
+        embedder: SemanticEmbedder,
+        discriminator: ConditionalDiscriminator | None,
+        weight: float,
+        region: str = "image",
     ) -> None:
         super().__init__()
         self.embedder = embedder.requires_grad_(False).eval()
         self.discriminator = discriminator
         self.weight = weight
+        self.region = region
 
     def train(self, mode: bool = True) -> Condition:
         """Train the discriminator only: the pretrained embedder always stays in eval mode."""
@@ -97,9 +104,16 @@ def matching_discriminator(
     registry: Registry, config: ModelConfig, index: int, signal: SignalSpec, shares_trunk: bool
 ) -> tuple[ConditionalDiscriminator | None, ComponentConfig | None]:
     """Condition ``index``'s own discriminator and its resolved spec (``None`` where it follows
-    the global one's); no discriminator where the global one judges it with a head on its trunk."""
+    the global one's); no discriminator where the global one judges it with a head on its trunk.
+    One that judges the hole's crop is built for the crop's side."""
     spec = config.conditions[index]
     if shares_trunk:
+        if spec.matching_region != "image":
+            raise ValueError(
+                f"conditions[{index}].matching_region: the model's discriminator {config.discriminator.name!r} "
+                f"judges every condition on the whole image with a head on its own trunk; expected 'image', "
+                f"received {spec.matching_region!r}"
+            )
         if spec.discriminator is not None:
             raise ValueError(
                 f"conditions[{index}].discriminator: the model's discriminator {config.discriminator.name!r} "
@@ -112,11 +126,17 @@ def matching_discriminator(
         "discriminator",
         discriminator_spec.name,
         discriminator_spec.options,
-        resolution=config.resolution,
+        resolution=config.resolution if spec.matching_region == "image" else local_side(config),
         signal=signal,
     )
     own = ComponentConfig(name=discriminator_spec.name, options=options) if spec.discriminator else None
     return discriminator, own
+
+
+def local_side(config: ModelConfig) -> int:
+    """Side of the square centred on the hole that a local discriminator judges: ``local_size``,
+    by default half the resolution."""
+    return config.local_size or config.resolution // 2
 
 
 def conditions_summary(config: ModelConfig) -> str:
@@ -166,7 +186,7 @@ class BoostedGAN(nn.Module):
                     f"{embedder.name!r}; the names must agree"
                 )
             matching, own = matching_discriminator(registry, config, index, embedder.spec, shares_trunk)
-            conditions[embedder.name] = Condition(embedder, matching, spec.weight)
+            conditions[embedder.name] = Condition(embedder, matching, spec.weight, spec.matching_region)
             resolved_conditions.append(  # a matching discriminator that follows the global one stays unset
                 spec.model_copy(update={"embedder": embedder_spec, "discriminator": own})
             )
@@ -192,7 +212,7 @@ class BoostedGAN(nn.Module):
                 if condition.weight != 0:  # a head nobody trains would be an unused parameter (DDP refuses those)
                     discriminator.add_matching_head(condition.embedder.spec)
         #: GL's local discriminator of the hole's crop (``None``: the paper's model has none)
-        self.local_size = config.local_size or resolution // 2
+        self.local_size = local_side(config)
         self.local_discriminator: ConditionalDiscriminator | None = None
         local_spec = config.local_discriminator
         if local_spec is not None:

@@ -487,10 +487,18 @@ class Trainer:
         return {name: torch.cat(signals) for name, signals in rows.items()}, pairing
 
     def _judge(
-        self, images: Tensor, signals: dict[str, Tensor], pairing: Tensor | None = None, *, training: bool
+        self,
+        images: Tensor,
+        mask: Tensor,
+        signals: dict[str, Tensor],
+        pairing: Tensor | None = None,
+        *,
+        training: bool,
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """Realness logits ``(B,)`` of ``images`` and, per weighted condition, matching logits
-        ``(P,)`` of ``images[pairing]`` against ``signals[name]``: every trunk runs once per image.
+        """Realness logits ``(B,)`` of ``images`` (holes ``mask``, ``(B, 1, H, W)``) and, per
+        weighted condition, matching logits ``(P,)`` of ``images[pairing]`` against
+        ``signals[name]``, on the whole images or their holes' crops as the condition's
+        ``region`` says: every trunk runs once per image.
 
         ``training``: through the wrappers the D step trains (DDP, compile); the G step calls
         the frozen modules themselves.
@@ -499,12 +507,18 @@ class Trainer:
             shared = self.discriminator if training else self.model.discriminator
             return shared(images, signals=signals, pairing=pairing)
         realness = (self.discriminator if training else self.model.discriminator)(images)
-        matching = {
-            name: (self.matching[name] if training else self.model.conditions[name].discriminator)(
-                images, signals[name], pairing=pairing
-            )
-            for name in self.weighted
-        }
+        size = self.model.local_size
+        on_holes = {name for name in self.weighted if self.model.conditions[name].region == "hole"}
+        crops = hole_crops(images, mask, size) if on_holes else None
+        matching = {}
+        for name in self.weighted:
+            judged, signal = images, signals[name]
+            if name in on_holes:
+                judged = crops
+                if signal.dim() == 4:  # a map: the same square of the image each row is paired with
+                    signal = hole_crops(signal, mask if pairing is None else mask[pairing], size)
+            discriminator = self.matching[name] if training else self.model.conditions[name].discriminator
+            matching[name] = discriminator(judged, signal, pairing=pairing)
         return realness, matching
 
     @staticmethod
@@ -551,7 +565,7 @@ class Trainer:
             fake = composite(prediction, image, mask)
             pairs, pairing = self._pairs(image.shape[0], signals_real, signals_asked, signals_wrong)
             both = torch.cat([real, fake.detach()])
-            global_logits, matching_logits = self._judge(both, pairs, pairing, training=True)
+            global_logits, matching_logits = self._judge(both, mask.repeat(2, 1, 1, 1), pairs, pairing, training=True)
             d_global = loss.discriminator_loss(*global_logits.chunk(2))
             d_terms = [
                 (condition.weight, loss.discriminator_loss(*matching_logits[name].chunk(3)))
@@ -575,7 +589,7 @@ class Trainer:
             # perturbed samples were asked for other signals: their original is no target
             reconstruction = model.reconstruction(prediction[swapped:].float(), image[swapped:], mask[swapped:])
             realness, matching_fake = self._judge(
-                fake, {name: signals_asked[name] for name in self.weighted}, training=False
+                fake, mask, {name: signals_asked[name] for name in self.weighted}, training=False
             )
             g_global = loss.generator_loss(realness)
             g_unconditioned = g_global  # the global term, and GL's local one where there is one
@@ -683,7 +697,7 @@ class Trainer:
                 self.average.module(image, mask, signals_input)
             if run_discriminators:
                 pairs, pairing = self._pairs(image.shape[0], signals_real, signals_asked, signals_wrong)
-                self._judge(torch.cat([image, fake]), pairs, pairing, training=True)
+                self._judge(torch.cat([image, fake]), mask.repeat(2, 1, 1, 1), pairs, pairing, training=True)
 
         was_training = self.model.training
         self.model.eval()
