@@ -250,6 +250,8 @@ class Trainer:
             )
         #: conditions with a discriminator term to train (λ ≠ 0)
         self.weighted = [name for name, c in self.model.condition_items() if c.weight != 0]
+        #: the weighted conditions whose matching discriminator judges the square around each hole
+        self.judged_on_holes = {name for name in self.weighted if self.model.conditions[name].region == "hole"}
         #: a shared-trunk discriminator judges realness and every weighted condition in one pass
         self.shared_trunk = isinstance(self.model.discriminator, SharedTrunkDiscriminator)
         self.matching = {
@@ -495,10 +497,12 @@ class Trainer:
         *,
         training: bool,
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """Realness logits ``(B,)`` of ``images`` (holes ``mask``, ``(B, 1, H, W)``) and, per
-        weighted condition, matching logits ``(P,)`` of ``images[pairing]`` against
-        ``signals[name]``, on the whole images or their holes' crops as the condition's
-        ``region`` says: every trunk runs once per image.
+        """Realness logits ``(B,)`` of ``images`` and, per weighted condition, matching logits
+        ``(P,)`` of ``images[pairing]`` against ``signals[name]``, on the whole images or their
+        holes' crops as the condition's ``region`` says: every trunk runs once per image.
+
+        ``mask``: ``(b, 1, H, W)``, the holes of one batch; ``images`` stacks whole copies of
+        that batch (``[real | fake]``), repeated to match only where a condition judges holes.
 
         ``training``: through the wrappers the D step trains (DDP, compile); the G step calls
         the frozen modules themselves.
@@ -507,8 +511,9 @@ class Trainer:
             shared = self.discriminator if training else self.model.discriminator
             return shared(images, signals=signals, pairing=pairing)
         realness = (self.discriminator if training else self.model.discriminator)(images)
-        size = self.model.local_size
-        on_holes = {name for name in self.weighted if self.model.conditions[name].region == "hole"}
+        size, on_holes = self.model.local_size, self.judged_on_holes
+        if on_holes:
+            mask = mask.repeat(images.shape[0] // mask.shape[0], 1, 1, 1)
         crops = hole_crops(images, mask, size) if on_holes else None
         matching = {}
         for name in self.weighted:
@@ -565,7 +570,7 @@ class Trainer:
             fake = composite(prediction, image, mask)
             pairs, pairing = self._pairs(image.shape[0], signals_real, signals_asked, signals_wrong)
             both = torch.cat([real, fake.detach()])
-            global_logits, matching_logits = self._judge(both, mask.repeat(2, 1, 1, 1), pairs, pairing, training=True)
+            global_logits, matching_logits = self._judge(both, mask, pairs, pairing, training=True)
             d_global = loss.discriminator_loss(*global_logits.chunk(2))
             d_terms = [
                 (condition.weight, loss.discriminator_loss(*matching_logits[name].chunk(3)))
@@ -697,7 +702,7 @@ class Trainer:
                 self.average.module(image, mask, signals_input)
             if run_discriminators:
                 pairs, pairing = self._pairs(image.shape[0], signals_real, signals_asked, signals_wrong)
-                self._judge(torch.cat([image, fake]), mask.repeat(2, 1, 1, 1), pairs, pairing, training=True)
+                self._judge(torch.cat([image, fake]), mask, pairs, pairing, training=True)
 
         was_training = self.model.training
         self.model.eval()
