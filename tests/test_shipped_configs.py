@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,24 @@ def test_a_suffixed_variant_is_its_variant_with_only_what_the_suffix_says_change
     assert model["generator"]["options"].pop("norm", "batch") == ("group" if "_group" in suffix else "batch")
     assert expected["generator"]["options"].pop("norm", "batch") == "batch"
     assert model == expected
+
+
+def test_the_command_a_run_keeps_rebuilds_its_config_and_is_what_its_card_quotes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """03_train.py writes ``command.txt`` into each run folder; read back (quoting and all) it names the
+    same config, variant and overrides, and 06_ship_demo_models.py quotes it on the model card."""
+    train = load_reproduction_script("03_train.py", monkeypatch)
+    ship = load_reproduction_script("06_ship_demo_models.py", monkeypatch)
+    path = REPRODUCE / "configs" / "small64" / "03_gan.yaml"
+    overrides = ["model.beta=0.1", "model.conditions.0.discriminator={name: projection, options: {width: 32}}"]
+    command = train.training_command(path, "controllable_matched_blended", [*overrides, "training.seed=1"])
+    words = shlex.split(command)
+    assert words[:6] == ["python", "examples/reproduce/03_train.py", "--config", str(path), "--variants", words[5]]
+    assert words[6::2] == ["--set"] * 3
+    rebuilt = train.variant_config(load_config(Path(words[3]), RunConfig, words[7::2]), words[5])
+    assert rebuilt.model.beta == 0.1 and rebuilt.training.seed == 1
+    assert rebuilt.model.conditions[0].discriminator.name == "projection"
+    assert "<base config> --variants full " in ship.training_command(tmp_path, "full", 2000)  # a run without one
+    (tmp_path / "command.txt").write_text(command + "\n", encoding="utf-8")
+    assert ship.training_command(tmp_path, "full", 2000) == command

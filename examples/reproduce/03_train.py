@@ -56,13 +56,16 @@ every loss judging its fill Poisson-blended into the known pixels, as ``Inpainte
 (``model.blend_in_training``); with ``_group`` appended (``full_group``, ``none_group_blended``)
 its generator is normalised by GroupNorm instead of BatchNorm (``norm: group``: the same
 computation in training and eval mode, no statistics to recalibrate). A finished variant is
-skipped; an interrupted one resumes from its last checkpoint.
+skipped; an interrupted one resumes from its last checkpoint. Each run folder keeps the
+command that trains that run alone (``command.txt``: this script, its config, the one variant and
+every ``--set``), which ``06_ship_demo_models.py`` quotes on the model card.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -216,6 +219,13 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
     return RunConfig.model_validate(config.model_dump())
 
 
+def training_command(config: Path, name: str, overrides: list[str]) -> str:
+    """The shell command that trains variant ``name`` of ``config`` with ``overrides`` alone."""
+    settings = [argument for override in overrides for argument in ("--set", override)]
+    script = ["python", "examples/reproduce/03_train.py"]
+    return shlex.join([*script, "--config", str(config), "--variants", name, *settings])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True)
@@ -230,6 +240,9 @@ def main() -> None:
         config = variant_config(base, name)
         last = Path(config.training.output_dir) / "checkpoints" / "last.pt"
         trainer = Trainer(config, resume=last.exists())
+        (Path(config.training.output_dir) / "command.txt").write_text(
+            training_command(args.config, name, args.set) + "\n", encoding="utf-8"
+        )
         if trainer.step >= config.training.steps:
             print(f"{name}: already trained ({trainer.step} steps)")
             continue

@@ -71,6 +71,16 @@ CARD_METRICS = (
 )  # fmt: skip
 
 
+def training_command(run: Path, variant: str, steps: int) -> str:
+    """The command that trained ``run``, as ``03_train.py`` recorded it in the run folder; for a run
+    trained before it kept one, the variant of the base config it was."""
+    recorded = run / "command.txt"
+    if recorded.exists():
+        return recorded.read_text(encoding="utf-8").strip()
+    script = "python examples/reproduce/03_train.py"
+    return f"{script} --config <base config> --variants {variant} --set training.steps={steps}"
+
+
 def describe(run: Path, variant: str, name: str, results: dict | None, control: dict | None) -> dict:
     """How the model in ``run`` was trained and exported, its held-out scores and, where step 7
     measured it, how well its fill obeys a requested attribute or part map."""
@@ -89,8 +99,7 @@ def describe(run: Path, variant: str, name: str, results: dict | None, control: 
         f"{config.model.resolution} px (aligned faces)",
         "licence": LICENCE,
         "conditions": conditions,
-        "trained_by": f"python examples/reproduce/03_train.py --config <base config> --variants {variant} "
-        f"--set training.steps={config.training.steps}",
+        "trained_by": training_command(run, variant, config.training.steps),
         "run_folder": str(run),
         "exported_by": f"python examples/reproduce/06_ship_demo_models.py --runs {run.parent}",
         "steps": config.training.steps,
