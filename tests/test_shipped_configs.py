@@ -116,7 +116,8 @@ def test_the_command_a_run_keeps_rebuilds_its_config_and_is_what_its_card_quotes
     overrides = ["model.beta=0.1", "model.conditions.0.discriminator={name: projection, options: {width: 32}}"]
     command = train.training_command(path, "controllable_matched_blended", [*overrides, "training.seed=1"])
     words = shlex.split(command)
-    assert words[:6] == ["python", "examples/reproduce/03_train.py", "--config", str(path), "--variants", words[5]]
+    script = ["python", "examples/reproduce/03_train.py"]
+    assert words[:6] == [*script, "--config", str(path), "--variants", "controllable_matched_blended"]
     assert words[6::2] == ["--set"] * 3
     rebuilt = train.variant_config(load_config(Path(words[3]), RunConfig, words[7::2]), words[5])
     assert rebuilt.model.beta == 0.1 and rebuilt.training.seed == 1

@@ -240,12 +240,12 @@ def main() -> None:
         config = variant_config(base, name)
         last = Path(config.training.output_dir) / "checkpoints" / "last.pt"
         trainer = Trainer(config, resume=last.exists())
-        (Path(config.training.output_dir) / "command.txt").write_text(
-            training_command(args.config, name, args.set) + "\n", encoding="utf-8"
-        )
         if trainer.step >= config.training.steps:
             print(f"{name}: already trained ({trainer.step} steps)")
             continue
+        (Path(config.training.output_dir) / "command.txt").write_text(
+            training_command(args.config, name, args.set) + "\n", encoding="utf-8"
+        )
         record = trainer.fit()
         print(f"{name}: step {record['step']}, reconstruction {record['reconstruction']:.4f}")
 
