@@ -286,6 +286,16 @@ class ModelConfig(StrictModel):
         description="weight of discriminator feature matching: the L1 distance of the global discriminator's "
         "convolution features of fill and original, added to the generator's loss; 0: off (the paper)",
     )
+    hole_colour_weight: float = Field(
+        0.0,
+        ge=0,
+        le=1000,
+        description="weight of an L2 between the mean colour of fill and original inside each hole (per image and "
+        "channel; the fill as the losses judge it, blended where blend_in_training) on the samples the pixel term "
+        "reconstructs: it holds the colour a seam shows against the adversarial terms, which leave it free and can "
+        "shift it as training goes on; the whole-image L2 pulls on that mean only in proportion to the hole's share of "
+        "the image; 0: off (the paper)",
+    )
     blend_in_training: bool = Field(
         False,
         description="every loss judges the fill Poisson-blended into the known pixels, as Inpainter returns it "

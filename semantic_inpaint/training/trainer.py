@@ -34,6 +34,7 @@ from semantic_inpaint.config import ComponentConfig, ModelConfig, RunConfig, map
 from semantic_inpaint.core import composite
 from semantic_inpaint.feature_matching import feature_matching_loss
 from semantic_inpaint.folding import folded_copy
+from semantic_inpaint.hole_colour_loss import hole_colour_l2
 from semantic_inpaint.hole_crops import hole_crops
 from semantic_inpaint.io import (
     CHECKPOINT_FORMAT,
@@ -629,6 +630,9 @@ class Trainer:
                 window = control.low_pass_window
                 low_pass = low_pass_hole_l2(prediction[:swapped].float(), image[:swapped], mask[:swapped], window)
                 loss_g = loss_g + control.low_pass_weight * low_pass
+            if self.config.model.hole_colour_weight:  # the seam's colour, on the samples reconstructed
+                hole_colour = hole_colour_l2(prediction[swapped:].float(), image[swapped:], mask[swapped:])
+                loss_g = loss_g + self.config.model.hole_colour_weight * hole_colour
             if self.config.model.feature_matching:
                 matching = feature_matching_loss(self.discriminator, image, fake)
                 loss_g = loss_g + self.config.model.feature_matching * matching
@@ -654,6 +658,8 @@ class Trainer:
             metrics["perturbed_known"] = known
         if control.low_pass_weight and swapped:
             metrics["low_pass"] = low_pass
+        if self.config.model.hole_colour_weight:
+            metrics["hole_colour"] = hole_colour
         if control.donor_target_weight and requests is not None:
             metrics["donor_target"] = donor_term
             metrics["donor_found"] = donor_found.float().mean()
