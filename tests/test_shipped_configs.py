@@ -119,9 +119,27 @@ def test_the_command_a_run_keeps_rebuilds_its_config_and_is_what_its_card_quotes
     script = ["python", "examples/reproduce/03_train.py"]
     assert words[:6] == [*script, "--config", str(path), "--variants", "controllable_matched_blended"]
     assert words[6::2] == ["--set"] * 3
-    rebuilt = train.variant_config(load_config(Path(words[3]), RunConfig, words[7::2]), words[5])
+    rebuilt = train.run_config(Path(words[3]), words[5], words[7::2])
     assert rebuilt.model.beta == 0.1 and rebuilt.training.seed == 1
     assert rebuilt.model.conditions[0].discriminator.name == "projection"
     assert "<base config> --variants full " in ship.training_command(tmp_path, "full", 2000)  # a run without one
     (tmp_path / "command.txt").write_text(command + "\n", encoding="utf-8")
     assert ship.training_command(tmp_path, "full", 2000) == command
+
+
+def test_a_control_override_refines_the_recipe_instead_of_being_replaced_by_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A controllable variant sets its whole ``control`` section; ``--set model.control.KEY=...`` changes
+    that recipe (before, the recipe silently replaced it), and every other ``--set`` the base config."""
+    train = load_reproduction_script("03_train.py", monkeypatch)
+    path = REPRODUCE / "configs" / "small64" / "03_gan.yaml"
+    recipe = train.run_config(path, "controllable_matched_blended", ["model.beta=0.1"]).model
+    asked = ["model.beta=0.1", "model.control.flip_entries={attribute: [Male]}", "model.control.flipped_entries=1"]
+    refined = train.run_config(path, "controllable_matched_blended", asked).model
+    assert recipe.control.flip_entries == {"attribute": ["Male", "Young", "Smiling", "Eyeglasses"]}
+    assert refined.control.flip_entries == {"attribute": ["Male"]} and refined.control.flipped_entries == 1
+    assert refined.control.model_dump(exclude={"flip_entries", "flipped_entries"}) == recipe.control.model_dump(
+        exclude={"flip_entries", "flipped_entries"}
+    )
+    assert refined.beta == recipe.beta == 0.1 and refined.blend_in_training
+    with pytest.raises(ValueError, match="flip_entries"):  # the paper's swap requests have no entries to flip
+        train.run_config(path, "full", ["model.control.flip_entries={attribute: [Male]}"])

@@ -55,7 +55,9 @@ with ``_blended`` appended (``none_blended``, ``controllable_blended``) is that 
 every loss judging its fill Poisson-blended into the known pixels, as ``Inpainter`` returns it
 (``model.blend_in_training``); with ``_group`` appended (``full_group``, ``none_group_blended``)
 its generator is normalised by GroupNorm instead of BatchNorm (``norm: group``: the same
-computation in training and eval mode, no statistics to recalibrate). A finished variant is
+computation in training and eval mode, no statistics to recalibrate). ``--set`` changes the base config
+every variant is derived from, except ``--set model.control.KEY=VALUE``, which changes the
+variant's own control recipe (``--set "model.control.flip_entries={attribute: [Male]}"``). A finished variant is
 skipped; an interrupted one resumes from its last checkpoint. Each run folder keeps the
 command that trains that run alone (``command.txt``: this script, its config, the one variant and
 every ``--set``), which ``06_ship_demo_models.py`` quotes on the model card.
@@ -72,7 +74,15 @@ from pathlib import Path
 from common import add_set_argument
 from paper_tables import TABLE_I, TABLE_II
 
-from semantic_inpaint.config import ComponentConfig, ControlConfig, RunConfig, load_config
+from semantic_inpaint.config import (
+    ComponentConfig,
+    ControlConfig,
+    RunConfig,
+    absolute_from,
+    apply_overrides,
+    load_config,
+    map_paths,
+)
 from semantic_inpaint.registry import get_registry
 from semantic_inpaint.training import Trainer
 
@@ -219,6 +229,24 @@ def variant_config(base: RunConfig, name: str) -> RunConfig:
     return RunConfig.model_validate(config.model_dump())
 
 
+#: ``--set`` keys that change what a variant itself sets (a controllable recipe's whole ``control``
+#: section): applied to each variant's config once it is derived, so that they refine the recipe
+#: instead of being replaced by it
+AFTER_VARIANT = ("model.control.", "model.control=")
+
+
+def run_config(path: Path, name: str, overrides: list[str]) -> RunConfig:
+    """Variant ``name`` of the base config at ``path`` with the ``--set`` ``overrides``: those under
+    :data:`AFTER_VARIANT` applied to the variant, the others to the base config it is derived from."""
+    after = [override for override in overrides if override.strip().startswith(AFTER_VARIANT)]
+    base = load_config(path, RunConfig, [override for override in overrides if override not in after])
+    config = variant_config(base, name)
+    if not after:
+        return config
+    changed = RunConfig.model_validate(apply_overrides(config.model_dump(), after))
+    return map_paths(changed, absolute_from(Path(path).parent))  # their relative paths read as load_config does
+
+
 def training_command(config: Path, name: str, overrides: list[str]) -> str:
     """The shell command that trains variant ``name`` of ``config`` with ``overrides`` alone."""
     settings = [argument for override in overrides for argument in ("--set", override)]
@@ -234,10 +262,9 @@ def main() -> None:
     )
     add_set_argument(parser)
     args = parser.parse_args()
-    base = load_config(args.config, overrides=args.set)
     names = [n for v in args.variants for n in GROUPS.get(v, [v])]
     for name in names:
-        config = variant_config(base, name)
+        config = run_config(args.config, name, args.set)
         last = Path(config.training.output_dir) / "checkpoints" / "last.pt"
         trainer = Trainer(config, resume=last.exists())
         if trainer.step >= config.training.steps:
