@@ -150,6 +150,12 @@ class ControlConfig(StrictModel):
         "the known pixels hold (hair colour) and each drawn entry is asked for more often; a condition not named "
         "draws from all its entries",
     )
+    flip_entry_weights: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="per vector condition, entries (by name) a 'flip' request draws more or less often than "
+        "the others, which weigh 1, e.g. {attribute: {Male: 3}}: the flipped entries are drawn without replacement "
+        "with chances in proportion to their weights, so an attribute the fill learns slowly is asked for more often",
+    )
     changed_entry_weight: float = Field(
         1.0,
         ge=1,
@@ -249,6 +255,16 @@ class ControlConfig(StrictModel):
             )
         if self.flip_entries and self.vector_requests != "flip":
             raise ValueError(f"flip_entries: used only with vector_requests 'flip', received {self.vector_requests!r}")
+        if self.flip_entry_weights and self.vector_requests != "flip":
+            raise ValueError(
+                f"flip_entry_weights: used only with vector_requests 'flip', received {self.vector_requests!r}"
+            )
+        for name, weights in self.flip_entry_weights.items():
+            for entry, weight in weights.items():
+                if not 0 < weight <= 1000:
+                    raise ValueError(
+                        f"flip_entry_weights[{name!r}][{entry!r}]: expected a weight in (0, 1000], received {weight}"
+                    )
         empty = sorted(name for name, entries in self.flip_entries.items() if not entries)
         if empty:
             raise ValueError(f"flip_entries: expected at least one entry per condition, received none for {empty}")

@@ -20,6 +20,7 @@ from semantic_inpaint.training.control import (
     donor_targets,
     draw_requests,
     flip_entry_indices,
+    flip_entry_weights,
     known_pixels_reconstruction,
     low_pass_hole_l2,
     pick_donors,
@@ -37,6 +38,13 @@ def embedders() -> dict:
         "attribute": registry.build("embedder", "attribute", {"num_attributes": 6, "width": 4}),
         "segmentation": registry.build("embedder", "segmentation", {"num_classes": 10, "width": 4, "depth": 2}),
     }
+
+
+def named_attribute() -> dict:
+    """A six-attribute embedder whose entries have names, as a user's weighted request names them."""
+    names = ["Male", "Young", "Smiling", "Eyeglasses", "Bangs", "Pale_Skin"]
+    options = {"num_attributes": 6, "width": 4, "attribute_names": names}
+    return {"attribute": get_registry().build("embedder", "attribute", options)}
 
 
 def signals_of(batch: int) -> dict[str, torch.Tensor]:
@@ -493,3 +501,53 @@ def test_a_run_reading_random_views_resumes_exactly(tmp_path: Path) -> None:
     )
     assert [r["consistency"] for r in resumed] == pytest.approx([r["consistency"] for r in straight], abs=1e-6)
     assert len(straight) == 3
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.integers(2, 8), flips=st.integers(1, 4), seed=st.integers(0, 1000))
+def test_flip_weights_of_one_draw_exactly_the_entries_a_uniform_draw_does(batch: int, flips: int, seed: int) -> None:
+    """Weighing entries is an option on top of the uniform draw: weights of 1 leave every draw as
+    it was, so the recipes trained before the option existed train and resume as they did."""
+    real = signals_of(batch)
+    control = ControlConfig(swap_share=0.99, vector_requests="flip", flipped_entries=flips)
+    built = embedders()  # building one draws its initial weights: not between the two seeded draws
+    indices = flip_entry_indices(built, control)
+    ones = flip_entry_weights(built, control, indices)
+    torch.manual_seed(seed)
+    uniform = draw_requests(real, batch - 1, control, indices)
+    torch.manual_seed(seed)
+    weighed = draw_requests(real, batch - 1, control, indices, ones)
+    assert torch.equal(uniform.flipped["attribute"], weighed.flipped["attribute"])
+
+
+def test_a_weighted_entry_is_flipped_in_proportion_to_its_weight() -> None:
+    """One entry of six weighing 5 (the others 1), one flip per row: it is drawn on 5/10 of the
+    rows, each other entry on 1/10 (20000 rows, so a share is known to within about 0.01)."""
+    torch.manual_seed(0)
+    rows = 20000
+    real = {"attribute": torch.rand(rows, 6)}
+    control = ControlConfig(
+        swap_share=0.99, vector_requests="flip", flipped_entries=1, flip_entry_weights={"attribute": {"Smiling": 5}}
+    )
+    indices = flip_entry_indices(named_attribute(), control)
+    weights = flip_entry_weights(named_attribute(), control, indices)
+    share = draw_requests(real, rows - 1, control, indices, weights).flipped["attribute"][: rows - 1].float().mean(0)
+    torch.testing.assert_close(share, torch.tensor([0.1, 0.1, 0.5, 0.1, 0.1, 0.1]), atol=0.015, rtol=0)
+
+
+def test_flip_weights_name_entries_a_request_draws_from() -> None:
+    attribute = named_attribute()
+    drawn = {"vector_requests": "flip", "flip_entries": {"attribute": ["Male", "Young"]}}
+    outside = ControlConfig(**drawn, flip_entry_weights={"attribute": {"Smiling": 2.0}})
+    with pytest.raises(ValueError, match="'Smiling' is not among the entries a request draws from"):
+        flip_entry_weights(attribute, outside, flip_entry_indices(attribute, outside))
+    unknown = ControlConfig(**drawn, flip_entry_weights={"attribute": {"Wings": 2.0}})
+    with pytest.raises(ValueError, match="unknown entry 'Wings'"):
+        flip_entry_weights(attribute, unknown, flip_entry_indices(attribute, unknown))
+    elsewhere = ControlConfig(**drawn, flip_entry_weights={"segmentation": {"Male": 2.0}})
+    with pytest.raises(ValueError, match="expected one of the conditions a request flips"):
+        flip_entry_weights(attribute, elsewhere, flip_entry_indices(attribute, elsewhere))
+    with pytest.raises(ValueError, match="used only with vector_requests 'flip'"):
+        ControlConfig(flip_entry_weights={"attribute": {"Male": 2.0}})
+    with pytest.raises(ValueError, match=r"expected a weight in \(0, 1000\], received 0"):
+        ControlConfig(vector_requests="flip", flip_entry_weights={"attribute": {"Male": 0.0}})

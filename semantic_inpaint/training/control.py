@@ -21,9 +21,10 @@ What a perturbed sample is asked for:
 - a map: another sample's map, inside the hole only (the known pixels fix the rest);
 - a vector, ``vector_requests="swap"``: another sample's whole vector;
 - a vector, ``vector_requests="flip"``: its own vector with ``flipped_entries`` entries,
-  drawn uniformly (from ``flip_entries`` where it names the condition), set to the opposite of
-  what the real image reads (``0`` or ``1``), the request a user makes ("make this face
-  smile"), rare entries asked as often as common ones.
+  drawn uniformly (from ``flip_entries`` where it names the condition; in proportion to
+  ``flip_entry_weights`` where it weighs some), set to the opposite of what the real image reads
+  (``0`` or ``1``), the request a user makes ("make this face smile"), rare entries asked as
+  often as common ones.
 
 With ``told_real_share`` the next rows are told the signals of their *real* image (a map
 inside the hole only) and reconstruct it, like the rest: what the masked image's reading cannot
@@ -104,13 +105,18 @@ def draw_requests(
     swapped: int,
     control: ControlConfig,
     flip_indices: Mapping[str, list[int]],
+    flip_weights: Mapping[str, Tensor] | None = None,
 ) -> Requests:
     """Draw what the first ``swapped`` rows are asked for (see the module docstring).
 
     ``signals_real``: each condition's signal of the real images, ``(B, ...)``; a flipped entry
     asks for the opposite of the real image's reading of it. ``flip_indices``: per condition a
     request flips, the entries it draws from (:func:`flip_entry_indices`); the other
-    conditions are swapped.
+    conditions are swapped. ``flip_weights``: per condition, a ``(len(flip_indices[name]),)``
+    weight of each of those entries (:func:`flip_entry_weights`; none given: all 1). The
+    entries are drawn without replacement by an exponential race, each entry's uniform draw
+    ``u`` giving the key ``-log(1 - u) / weight`` and the smallest keys winning: with all
+    weights 1 the keys keep the draws' order, so the same entries are drawn as uniformly.
     """
     batch = next(iter(signals_real.values())).shape[0]
     rows = condition_rows(list(signals_real), swapped, control.one_condition_per_sample)
@@ -119,8 +125,9 @@ def draw_requests(
     for name, drawable in flip_indices.items():
         real = signals_real[name][rows[name]]
         count = min(control.flipped_entries, len(drawable))
-        scores = torch.full(real.shape, 2.0, device=real.device)  # entries outside ``drawable`` sort last
-        scores[:, drawable] = torch.rand(real.shape[0], len(drawable), device=real.device)
+        scores = torch.full(real.shape, torch.inf, device=real.device)  # entries outside ``drawable`` sort last
+        race = -torch.log1p(-torch.rand(real.shape[0], len(drawable), device=real.device))
+        scores[:, drawable] = race if flip_weights is None else race / flip_weights[name]
         chosen = scores.argsort(dim=1)[:, :count]
         flipped[name] = torch.zeros_like(real, dtype=torch.bool).scatter_(1, chosen, True)
         flip_values[name] = (real < 0.5).to(real.dtype)
@@ -210,6 +217,40 @@ def flip_entry_indices(embedders: Mapping[str, SemanticEmbedder], control: Contr
         entries = control.flip_entries.get(name, range(embedder.channels))
         indices[name] = sorted({embedder.entry_index(entry) for entry in entries})
     return indices
+
+
+def flip_entry_weights(
+    embedders: Mapping[str, SemanticEmbedder], control: ControlConfig, flip_indices: Mapping[str, list[int]]
+) -> dict[str, Tensor]:
+    """Per condition of ``flip_indices`` (:func:`flip_entry_indices`), the ``(len(indices),)``
+    float32 weight of each entry it draws from: ``control.flip_entry_weights``, 1 for an entry
+    not named. Resolved once, before training: a weight for a condition no request flips or for
+    an entry it does not draw from fails here.
+
+    Examples:
+        >>> from semantic_inpaint.registry import get_registry
+        >>> attribute = get_registry().build("embedder", "attribute", {"num_attributes": 3, "width": 4,
+        ...     "attribute_names": ["Male", "Young", "Smiling"]})
+        >>> control = ControlConfig(vector_requests="flip", flip_entry_weights={"attribute": {"Male": 3}})
+        >>> flip_entry_weights({"attribute": attribute}, control, flip_entry_indices({"attribute": attribute}, control))
+        {'attribute': tensor([3., 1., 1.])}
+    """
+    weights = {name: torch.ones(len(indices)) for name, indices in flip_indices.items()}
+    for name, named in control.flip_entry_weights.items():
+        if name not in flip_indices:
+            raise ValueError(
+                f"control.flip_entry_weights: expected one of the conditions a request flips {sorted(flip_indices)}, "
+                f"received {name!r}"
+            )
+        for entry, weight in named.items():
+            index = embedders[name].entry_index(entry)
+            if index not in flip_indices[name]:
+                raise ValueError(
+                    f"control.flip_entry_weights[{name!r}]: {entry!r} is not among the entries a request draws "
+                    f"from (control.flip_entries)"
+                )
+            weights[name][flip_indices[name].index(index)] = weight
+    return weights
 
 
 def consistency_readers(

@@ -55,6 +55,7 @@ from semantic_inpaint.training.control import (
     donor_targets,
     draw_requests,
     flip_entry_indices,
+    flip_entry_weights,
     known_pixels_reconstruction,
     low_pass_hole_l2,
     pick_donors,
@@ -244,6 +245,9 @@ class Trainer:
         self.reading_views = ReadingViews.of(config.model.control) if views else None
         #: per vector condition a flip request changes, the entries it draws from
         self.flip_indices = flip_entry_indices(self.signal_embedders, config.model.control)
+        #: and how often each of those entries is drawn
+        weights = flip_entry_weights(self.signal_embedders, config.model.control, self.flip_indices)
+        self.flip_weights = {name: entry_weights.to(self.device) for name, entry_weights in weights.items()}
         if config.model.control.donor_target_weight and not self.flip_indices:
             raise ValueError(
                 "control.donor_target_weight: expected a vector condition to flip, received conditions "
@@ -466,7 +470,7 @@ class Trainer:
         signals_input, signals_real, signals_wrong = self._signals(image, mask)
         signals_asked, requests = signals_real, None
         if swapped:
-            requests = draw_requests(signals_real, swapped, control, self.flip_indices)
+            requests = draw_requests(signals_real, swapped, control, self.flip_indices, self.flip_weights)
             signals_input = requested_signals(embedders, signals_input, mask, requests)
             signals_asked = requested_signals(embedders, signals_real, mask, requests)
         told = told_real_count(control, image.shape[0], swapped) if embedders else 0
