@@ -158,11 +158,13 @@ class ControlConfig(StrictModel):
     )
     changed_entry_weight: float = Field(
         1.0,
-        ge=1,
+        ge=0,
         le=1000,
         description="in the consistency term, each vector entry or hole pixel that a request changed (its requested "
         "value differs from the real image's reading) counts this many times an unchanged one, in a weighted mean that "
-        "keeps the term's scale; 1: a plain mean, under which one requested attribute of N weighs 1/N of its vector",
+        "keeps the term's scale; 1: a plain mean, under which one requested attribute of N weighs 1/N of its vector; "
+        "0: only what a request kept counts, a term that holds the unasked attributes and parts to their reading on "
+        "the input without pulling toward the request",
     )
     perturbed_known_weight: float = Field(
         0.0,

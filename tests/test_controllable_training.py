@@ -275,7 +275,7 @@ def test_a_colour_keeping_consistency_term_has_the_same_value_and_cannot_recolou
     assert torch.equal(detached, fill)
 
 
-@pytest.mark.parametrize("weight", [1.0, 4.0, 25.0])
+@pytest.mark.parametrize("weight", [0.0, 1.0, 4.0, 25.0])
 def test_entries_a_request_changed_count_changed_entry_weight_times_the_others_in_a_weighted_mean(
     weight: float,
 ) -> None:

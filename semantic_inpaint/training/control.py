@@ -7,7 +7,8 @@ reconstruction term skips their holes (their original is not what was asked for 
 ``perturbed_known_weight``, keeps their known pixels, which no request changes. A consistency term
 pulls what the frozen embedders read from every fill toward what was requested; with
 ``changed_entry_weight`` the entries a request changed weigh more than those it kept, so one
-requested attribute is not drowned by the others (17 for the reproduction's embedder); with
+requested attribute is not drowned by the others (17 for the reproduction's embedder), and at 0
+the term only holds what a request kept, the unasked attributes and parts; with
 ``consistency_keeps_colour`` it cannot recolour the hole, only reshape what it shows. With
 ``low_pass_weight`` a perturbed fill keeps the original's colour: the means of its
 ``low_pass_window``-pixel squares inside the hole are pulled toward the original's, which
@@ -428,10 +429,11 @@ def colour_detached(image: Tensor, hole: Tensor) -> Tensor:
 def request_weight(kind: str, requested: Tensor, real: Tensor, hole: Tensor, changed_weight: float) -> Tensor:
     """Each entry's weight in :func:`consistency_loss`: ``changed_weight`` where the request
     differs from ``real``, 1 elsewhere, scaled to a mean of 1 over a vector's entries ``(B, N)``
-    or a map's hole pixels ``(B, 1, H, W)``."""
+    or a map's hole pixels ``(B, 1, H, W)``. At ``changed_weight`` 0 only the kept entries count
+    (all zeros where a request changed every entry)."""
     raw = 1 + (changed_weight - 1) * changed_entries(kind, requested, real)
     if kind == "vector":
-        return raw / raw.mean()
+        return raw / raw.mean().clamp_min(1e-8)
     return raw * hole.sum() / (raw * hole).sum().clamp_min(1e-8)
 
 
