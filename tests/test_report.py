@@ -64,14 +64,14 @@ def test_table_two_rows_are_sorted_by_the_condition_weights_with_their_hole_bias
     assert bias_rows[3].split("|")[6].strip() == "+0.002 [-0.998, +1.002]"  # a1_s0's hole bias B, from the JSON
 
 
-def test_the_control_table_splits_each_flip_rate_by_the_direction_asked(
+def test_the_control_table_splits_each_flip_rate_by_the_direction_asked_and_names_the_weights(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     score = {"images": 3, "adding_images": 3}
     for key, value in {"flip_rate": 0.5, "without_request": 0.25, "preserved": 0.9, "flip_rate_adding": 0.75}.items():
         score |= {key: value, f"{key}_ci95": [value - 0.1, value + 0.1]}
     score |= {"without_request_adding": 0.125, "without_request_adding_ci95": [0.0, 0.25]}
-    control = {"images": 3, "models": {"tiny": {"attributes": {"Male": score}}}}
+    control = {"images": 3, "models": {"tiny": {"checkpoint": "runs/tiny/last.pt", "attributes": {"Male": score}}}}
     (tmp_path / "results" / "tiny").mkdir(parents=True)
     (tmp_path / "results" / "tiny" / "control.json").write_text(json.dumps(control))
     load_reproduction_script("05_report.py", monkeypatch).write_report(tmp_path / "results", tmp_path / "results.md")
@@ -79,6 +79,7 @@ def test_the_control_table_splits_each_flip_rate_by_the_direction_asked(
     row = next(line for line in section.splitlines() if line.startswith("| tiny"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells == ["tiny", "Male", "3", "0.750 [0.650, 0.850]", "0.125 [0.000, 0.250]", "0", "—", "—"]
+    assert "The weights each row measured: `tiny`: `runs/tiny/last.pt`." in (tmp_path / "results.md").read_text()
 
 
 def test_recipe_table_lists_every_validation_file_with_dashes_where_a_measure_is_missing(

@@ -258,7 +258,11 @@ def control_section(results: Results) -> list[str]:
         "the attribute embedder reads on the original. Flip rate: the share of fills read as asked (the "
         "independent age/gender judge's reading in the last two columns, for Male and Young); without the "
         "request: the same share for the fill made without one; other attributes kept: the share of the other "
-        "attributes read as on the unrequested fill. 95 % bootstrap intervals over faces.\n\n" + table(header, rows)
+        "attributes read as on the unrequested fill. 95 % bootstrap intervals over faces. The weights each row "
+        "measured: "
+        + "; ".join(f"`{model}`: `{measured['checkpoint']}`" for model, measured in control["models"].items())
+        + ".\n\n"
+        + table(header, rows)
     )
     if direction_rows:
         text += (
@@ -308,9 +312,11 @@ def recipe_section(folder: Path) -> list[str]:
         "evaluation split): every controllable recipe tried, measured before any of them was measured on the "
         "held-out faces, each fill asked for the opposite of what the attribute embedder reads on the original "
         "(flip rates; Male, adding: the faces that read female asked to look male, where that split was "
-        "measured) and for another face's parts in the hole (mIoU read back by FaceMesh). The shipped "
-        "`celebahq64-controllable` is the `controllable` run (`shipped_controllable`: the same weights loaded "
-        "from the package). What each recipe changes and why none else was shipped: "
+        "measured) and for another face's parts in the hole (mIoU read back by FaceMesh). Until 2026-12-05 the "
+        "shipped `celebahq64-controllable` was the `controllable` run (`shipped_controllable` in these files: "
+        "its weights loaded from the package); since then it is the eighteenth recipe at step 2000 "
+        "(`controllable_matched_projection_blended_beta0.1`), chosen on these faces and confirmed on the "
+        "held-out ones. What each recipe changes and why the others were not shipped: "
         "[Controllable recipes](control-recipes.md). A flip rate is what the embedder the model "
         "trained against reads (and, for Male, the independent gender judge): a recipe can reach it with "
         "textures that fool the readers without showing the attribute, as `controllable_focused_blended` "

@@ -61,6 +61,9 @@ SUMMARIES = {
             "controllable_anchored": "half of each batch told another face's signals, a consistency term toward "
             "them in which each attribute and part pixel the request changed counts ten times the others, a term "
             "that keeps the original's colour in the hole",
+            "controllable_matched_blended": "a quarter of each batch asked for the opposite of two of Male, Young, "
+            "Smiling and Eyeglasses, another quarter for another face's parts in the hole, each fill judged against "
+            "what was asked by a projection discriminator and Poisson-blended in training, no consistency term",
         }.items()
     },
 }
