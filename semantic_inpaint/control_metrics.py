@@ -8,7 +8,11 @@ reads that way anyway). **Preservation** is the share of the *other* attributes 
 same on the requested fill as on the unrequested one (overall, and per other attribute, to show
 which traits a request drags along: asked for ``Male``, a fill that drops the lipstick lowers
 it). An *independent* reader (e.g. a gender estimator the model was never trained against)
-gives a second flip rate. The flip rate and the rate without a request are also split by
+gives a second flip rate, and, for every *other* request, a second preservation: the share of
+faces it reads the same on the requested fill as on the unrequested one (asked for
+``Eyeglasses``, does the gender estimator still see the same gender?), a check on the
+attribute judge's own habits (an embedder trained on labels where glasses and make-up rarely
+meet may read drawn glasses as lost make-up). The flip rate and the rate without a request are also split by
 direction: over the faces asked to gain the attribute (``adding``: it reads 0 on the original,
 requested 1) and those asked to lose it (``removing``), since a model may take a trait away far
 more easily than paint one in, and a fill may lose a trait with no request at all (a blurry
@@ -31,7 +35,7 @@ from torch import Tensor
 from semantic_inpaint.core import SemanticEmbedder
 from semantic_inpaint.metrics import confusion_per_image
 from semantic_inpaint.model import BoostedGAN
-from semantic_inpaint.statistics import estimate, mean_statistic, resample_weights
+from semantic_inpaint.statistics import Estimate, estimate, mean_statistic, resample_weights
 
 #: reads one attribute as ``(B,)`` 1.0 / 0.0 (NaN: no verdict) from ``(original, fill)``, both
 #: ``(B, 3, H, W)`` in ``[-1, 1]`` (the original, e.g., to find the face box once)
@@ -56,6 +60,7 @@ class AttributeControl(TypedDict, total=False):
     independent_without_request: float
     independent_without_request_ci95: list[float]
     independent_images: int
+    independent_preserved_each: dict[str, Estimate]
     flip_rate_adding: float
     flip_rate_adding_ci95: list[float]
     without_request_adding: float
@@ -109,7 +114,8 @@ def attribute_control(
         judge: reads ``(B, N)`` attribute probabilities from images (default: the model's own
             attribute embedder; prefer one the model was not trained against). A judge that is
             an embedder with named entries must name the same attributes in the same order.
-        independent: per attribute name, a second reader of that attribute alone.
+        independent: per attribute name, a second reader of that attribute alone: a flip rate
+            when that attribute is requested, a preservation share when another one is.
 
     Examples:
         >>> from semantic_inpaint.config import ModelConfig
@@ -125,6 +131,9 @@ def attribute_control(
         (2, 2, 2)
         >>> sorted(scores["b"]["preserved_each"])  # the other attributes, each kept on a share of the faces
         ['a', 'c']
+        >>> scores = attribute_control(model, batch, ["a"], independent={"b": bright})
+        >>> sorted(scores["a"]["independent_preserved_each"]["b"])  # asked for a, does b read as before?
+        ['ci95', 'images', 'mean']
     """
     embedder = model.conditions["attribute"].embedder
     if isinstance(judge, SemanticEmbedder) and judge.names is not None and judge.names != embedder.names:
@@ -138,13 +147,17 @@ def attribute_control(
     labels = list(embedder.names) if embedder.names else [str(column) for column in range(embedder.channels)]
     # per face: flipped, flipped anyway, share of the others preserved; each other attribute
     # preserved or not; the independent reader's flipped and flipped anyway (NaN where it had no
-    # verdict on either fill)
+    # verdict on either fill); each other independent reader's verdict kept or not (NaN: no verdict)
     outcomes: dict[str, list[Tensor]] = {name: [] for name in names}
     kept_each: dict[str, list[Tensor]] = {name: [] for name in names}
-    second: dict[str, list[Tensor]] = {name: [] for name in independent}
+    second: dict[str, list[Tensor]] = {name: [] for name in independent if name in indices}
+    second_kept: dict[str, dict[str, list[Tensor]]] = {
+        name: {other: [] for other in independent if other != name} for name in names
+    }
     for image, mask in batches:
         plain_fill = model.inpaint(image, mask)
         plain = judge(plain_fill) > 0.5
+        plain_verdicts = {other: reader(image, plain_fill) for other, reader in independent.items()}
         original = judge(image) > 0.5
         for name, index in indices.items():
             requested = ~original[:, index]  # the opposite of what the face shows
@@ -169,9 +182,14 @@ def attribute_control(
                     requested.double(),
                 ]).cpu()
             )  # fmt: skip
+            verdicts = {other: reader(image, fill) for other, reader in independent.items()}
+            for other, kept_by_judge in second_kept[name].items():
+                verdict, verdict_plain = verdicts[other], plain_verdicts[other]
+                judged = ~verdict.isnan() & ~verdict_plain.isnan()
+                kept_by_judge.append(torch.where(judged, (verdict == verdict_plain).double(), torch.nan))
             if name in independent:
                 asked = requested.double().cpu()
-                verdict, verdict_plain = independent[name](image, fill), independent[name](image, plain_fill)
+                verdict, verdict_plain = verdicts[name], plain_verdicts[name]
                 judged = ~verdict.isnan() & ~verdict_plain.isnan()
                 both = torch.stack([(verdict == asked).double(), (verdict_plain == asked).double()])
                 second[name].append(torch.where(judged, both, torch.nan))
@@ -192,7 +210,18 @@ def attribute_control(
         flipped, anyway = torch.cat(parts, dim=1)
         rates = {"independent_flip_rate": flipped, "independent_without_request": anyway}
         results[name].update(independent_images=int((~flipped.isnan()).sum()), **rate_fields(rates))
+    for name, by_other in second_kept.items():
+        if by_other:
+            results[name]["independent_preserved_each"] = {
+                other: judged_share(torch.cat(kept)) for other, kept in by_other.items()
+            }
     return results
+
+
+def judged_share(outcomes: Tensor) -> Estimate:
+    """The mean of per-face outcomes ``(N,)`` in ``{0, 1}`` (NaN: no verdict) with its 95 % interval
+    over faces, over the faces that had a verdict."""
+    return estimate(mean_statistic(outcomes), resample_weights(len(outcomes)), images=int((~outcomes.isnan()).sum()))
 
 
 def rate_fields(outcomes: Mapping[str, Tensor]) -> dict[str, float | list[float]]:

@@ -128,6 +128,27 @@ def test_an_independent_reader_gives_its_own_flip_rate() -> None:
     assert scores["independent_images"] == 3
 
 
+def test_an_independent_reader_scores_what_other_requests_keep() -> None:
+    def red(original: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:  # reads Male from the red channel
+        verdict = (fill[:, 0].mean(dim=(1, 2)) > 0).double()
+        verdict[-1] = torch.nan  # no face found on one image: left out
+        return verdict
+
+    def turns_male_when_asked(image, mask, overrides=None):
+        out = image.clone()
+        if overrides:
+            out[:, 0] = 1.0  # every requested fill reads male, whatever was asked
+        return out
+
+    model = fake_model(True)
+    model.inpaint = turns_male_when_asked
+    scores = attribute_control(model, faces(), ["Smiling", "Male"], judge, independent={"Male": red})
+    kept = scores["Smiling"]["independent_preserved_each"]["Male"]
+    # face 0 read male already (kept), faces 1 and 2 turned male (not kept), face 3 unread (left out)
+    assert (kept["mean"], kept["images"]) == (pytest.approx(1 / 3), 3)
+    assert "independent_preserved_each" not in scores["Male"]  # a reader does not judge its own request's others
+
+
 class Segmenter:
     """Reads class id round(10 · red) (0..3) at every pixel, as one-hot probabilities."""
 

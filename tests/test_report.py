@@ -82,6 +82,24 @@ def test_the_control_table_splits_each_flip_rate_by_the_direction_asked_and_name
     assert "The weights each row measured: `tiny`: `runs/tiny/last.pt`." in (tmp_path / "results.md").read_text()
 
 
+def test_the_control_section_sets_the_judges_kept_share_beside_the_embedders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    score = {"images": 3, "preserved_each": {"Male": 0.79, "Young": 0.71}}
+    for key, value in {"flip_rate": 0.5, "without_request": 0.25, "preserved": 0.9}.items():
+        score |= {key: value, f"{key}_ci95": [value - 0.1, value + 0.1]}
+    score["independent_preserved_each"] = {"Male": {"mean": 0.97, "ci95": [0.95, 0.99], "images": 290}}
+    control = {"images": 3, "models": {"tiny": {"checkpoint": "t.pt", "attributes": {"Eyeglasses": score}}}}
+    (tmp_path / "results" / "tiny").mkdir(parents=True)
+    (tmp_path / "results" / "tiny" / "control.json").write_text(json.dumps(control))
+    load_reproduction_script("05_report.py", monkeypatch).write_report(tmp_path / "results", tmp_path / "results.md")
+    section = (tmp_path / "results.md").read_text().split("Kept, by the judges")[1]
+    row = next(line for line in section.splitlines() if line.startswith("| tiny"))
+    assert [cell.strip() for cell in row.strip("|").split("|")] == [
+        "tiny", "Eyeglasses", "Male", "0.790", "0.970 [0.950, 0.990]"
+    ]  # fmt: skip
+
+
 def test_recipe_table_lists_every_validation_file_with_dashes_where_a_measure_is_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -236,9 +236,13 @@ def control_section(results: Results) -> list[str]:
     if "control" not in results:
         return []
     control = results["control"]
-    rows, part_rows, direction_rows = [], [], []
+    rows, part_rows, direction_rows, judged_rows = [], [], [], []
     for model, measured in control["models"].items():
         for attribute, score in measured["attributes"].items():
+            for other, judged in score.get("independent_preserved_each", {}).items():
+                embedder = score.get("preserved_each", {}).get(other)
+                judged_rows.append([model, attribute, other, "—" if embedder is None else f"{embedder:.3f}",
+                                    interval(judged, ".3f")])  # fmt: skip
             if "flip_rate_adding" in score or "flip_rate_removing" in score:
                 direction_rows.append([model, attribute, *direction_cells(score, "adding"),
                                        *direction_cells(score, "removing")])  # fmt: skip
@@ -269,6 +273,14 @@ def control_section(results: Results) -> list[str]:
             "\nBy the direction asked: the faces whose original reads 0 asked to gain the attribute (adding), "
             "those that read 1 asked to lose it (removing); a fill may lose a trait with no request at all, so "
             "each flip rate stands next to its share without the request.\n\n" + table(DIRECTION_HEADER, direction_rows)
+        )
+    if judged_rows:
+        text += (
+            "\nKept, by the judges: the share of faces whose attribute the independent age/gender judge reads the "
+            "same on the fill made with another attribute's request as on the fill made without one, next to the "
+            "same share by the attribute embedder (its `preserved_each`); a gap between the two is the embedder's "
+            "reading, not the fill.\n\n"
+            + table(["model", "requested", "kept attribute", "embedder: kept", "judge: kept"], judged_rows)
         )
     if part_rows:
         text += (

@@ -11,7 +11,9 @@ for the opposite of what the attribute embedder reads on the original (see
 (``semantic-inpaint[judges]``), the ``age_gender`` judge, which the model was never trained
 against, reads ``Male`` (its gender) and ``Young`` (its age under ``--young-below`` years, 40
 by default: the threshold that best matches CelebA's ``Young`` label on training faces 1..600,
-86 % agreement) as a second opinion. With ``--parts``, each face is asked for another face's
+86 % agreement) as a second opinion: a flip rate when they are requested, and, when another
+attribute is, the share of faces whose gender and age it reads the same with and without the
+request. With ``--parts``, each face is asked for another face's
 parts inside its hole (:func:`semantic_inpaint.control_metrics.part_control`), read back by the
 segmentation embedder and, with ``--judges``, by part maps drawn from FaceMesh's landmarks
 (face parts only: FaceMesh draws no hair). With ``--reader``, another attribute embedder than
@@ -196,6 +198,10 @@ def main() -> None:
             least_kept = sorted(score.get("preserved_each", {}).items(), key=lambda item: item[1])[:3]
             if least_kept:
                 print(f"{'':<27} least kept: " + ", ".join(f"{other} {share:.3f}" for other, share in least_kept))
+            judged_kept = score.get("independent_preserved_each", {})
+            if judged_kept:
+                shares = ", ".join(f"{other} {interval(share)}" for other, share in judged_kept.items())
+                print(f"{'':<27} kept, by the judges: {shares}")
         for reader, miou in scores.get("parts", {}).items():
             asked, plain = (interval(miou[key]) for key in ("requested_miou", "without_request_miou"))
             print(f"{name:<14} parts ({reader}): mIoU in the hole {asked}, without the request {plain}")
