@@ -18,7 +18,8 @@ from semantic_inpaint.training.reading_views import ReadingViews
 @given(count=st.integers(1, 4), batch=st.integers(1, 3), seed=st.integers(0, 1000))
 def test_views_are_view_major_and_without_settings_exact_copies(count: int, batch: int, seed: int) -> None:
     torch.manual_seed(seed)
-    image = torch.rand(batch, 3, 16, 16) * 2 - 1
+    # smooth pictures, as faces are: blurred pixel noise would be no closer to itself than to other noise
+    image = torch.nn.functional.interpolate(torch.rand(batch, 3, 4, 4) * 2 - 1, size=16, mode="bilinear")
     copies = ReadingViews(count, shift=0.0, blur=0.0, noise=0.0)(image)
     assert torch.equal(copies, image.repeat(count, 1, 1, 1))
     views = ReadingViews(count, shift=0.1, blur=1.0, noise=0.05)(image)
