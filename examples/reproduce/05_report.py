@@ -278,8 +278,8 @@ def control_section(results: Results) -> list[str]:
         text += (
             "\nKept, by the judges: the share of faces whose attribute the independent age/gender judge reads the "
             "same on the fill made with another attribute's request as on the fill made without one, next to the "
-            "same share by the attribute embedder (its `preserved_each`); a gap between the two is the embedder's "
-            "reading, not the fill.\n\n"
+            "same share by the attribute embedder (its `preserved_each`). The two readers learnt from different "
+            "faces: a share low for both points at the fill, a gap at one reader's own habits.\n\n"
             + table(["model", "requested", "kept attribute", "embedder: kept", "judge: kept"], judged_rows)
         )
     if part_rows:
