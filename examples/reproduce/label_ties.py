@@ -7,26 +7,25 @@ attribute embedder reads the same with and without the request) is judged by an 
 trained on CelebA's labels. Where those labels almost never show two attributes together, the
 embedder may learn to read one as the absence of the other, and a fill that draws the requested
 attribute faithfully is then read as having changed the other. This script prints, over the
-faces an embedder was trained on (images 1..20000 of the 64 px attribute embedder by default),
-for every other attribute of the model's 18, the share of faces labelled with it among those
-labelled with the requested attribute and among those without it, most different first.
+faces an embedder was trained on (the ``data`` of its pretraining config: images 1..20000 of
+the 64 px attribute embedder by default), for every other attribute it reads, the share of
+faces labelled with it among those labelled with the requested attribute and among those
+without it, most different first.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import torch
-from common import FACES
+from common import build_dataset
 
-from semantic_inpaint.data.faces import CelebAHQ, attribute_tensor, read_attribute_table
+from semantic_inpaint.config import load_config
+from semantic_inpaint.training import PretrainConfig
 
-#: the attributes the 64 px attribute embedder reads (examples/reproduce/configs/small64/01_attribute.yaml)
-EMBEDDER_ATTRIBUTES = [
-    "Male", "Young", "Smiling", "Mouth_Slightly_Open", "Eyeglasses", "Heavy_Makeup", "Wearing_Lipstick", "No_Beard",
-    "Mustache", "Goatee", "Bangs", "Bald", "Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair", "Pale_Skin",
-    "Bushy_Eyebrows",
-]  # fmt: skip
+#: the 64 px attribute embedder's pretraining config
+DEFAULT_CONFIG = Path(__file__).parent / "configs" / "small64" / "01_attribute.yaml"
 
 
 def label_ties(labels: torch.Tensor, names: list[str], attribute: str) -> list[tuple[str, float, float]]:
@@ -58,17 +57,19 @@ def label_ties(labels: torch.Tensor, names: list[str], attribute: str) -> list[t
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--attribute", default="Eyeglasses", choices=EMBEDDER_ATTRIBUTES, help="the requested one")
-    parser.add_argument("--faces", nargs=2, type=int, default=[1, 20000], metavar=("FIRST", "LAST"))
+    parser.add_argument("--attribute", default="Eyeglasses", help="the requested attribute")
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help="the embedder's pretraining config (its faces)")
     args = parser.parse_args()
-    names, table = read_attribute_table(FACES / "attributes.txt", CelebAHQ.LAYOUT)
-    first, last = args.faces
-    keys = [f"{number}.jpg" for number in range(first, last + 1) if f"{number}.jpg" in table]
-    labels = attribute_tensor(table, keys, [names.index(name) for name in EMBEDDER_ATTRIBUTES])
-    present = int(labels[:, EMBEDDER_ATTRIBUTES.index(args.attribute)].sum())
-    print(f"faces {first}..{last}: {len(keys)}, {present} labelled {args.attribute}")
+    config = load_config(args.config, PretrainConfig)
+    faces = build_dataset(config.data, config.resolution)
+    try:
+        rows = label_ties(faces.attribute_values, faces.attribute_names, args.attribute)
+    except ValueError as error:
+        parser.error(str(error))
+    present = int(faces.attribute_values[:, faces.attribute_names.index(args.attribute)].sum())
+    print(f"{len(faces)} training faces of {args.config}, {present} labelled {args.attribute}")
     print(f"{'other attribute':<20} {'with ' + args.attribute:>20} {'without':>10}")
-    for other, with_it, without in label_ties(labels, EMBEDDER_ATTRIBUTES, args.attribute):
+    for other, with_it, without in rows:
         print(f"{other:<20} {with_it:>20.3f} {without:>10.3f}")
 
 
