@@ -64,20 +64,37 @@ def test_table_two_rows_are_sorted_by_the_condition_weights_with_their_hole_bias
     assert bias_rows[3].split("|")[6].strip() == "+0.002 [-0.998, +1.002]"  # a1_s0's hole bias B, from the JSON
 
 
-def test_the_control_table_splits_each_flip_rate_by_the_direction_asked_and_names_the_weights(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    score = {"images": 3, "adding_images": 3}
-    for key, value in {"flip_rate": 0.5, "without_request": 0.25, "preserved": 0.9, "flip_rate_adding": 0.75}.items():
-        score |= {key: value, f"{key}_ci95": [value - 0.1, value + 0.1]}
-    score |= {"without_request_adding": 0.125, "without_request_adding_ci95": [0.0, 0.25]}
-    control = {"images": 3, "models": {"tiny": {"checkpoint": "runs/tiny/last.pt", "attributes": {"Male": score}}}}
+def rates(**values: float) -> dict[str, float | list[float]]:
+    """``control.json``'s flat rate fields: each value with a ``_ci95`` of ±0.1 around it."""
+    fields: dict[str, float | list[float]] = {}
+    for key, value in values.items():
+        fields |= {key: value, f"{key}_ci95": [value - 0.1, value + 0.1]}
+    return fields
+
+
+def control_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, checkpoint: str, attributes: dict, heading: str
+) -> list[str]:
+    """The cells of model ``tiny``'s first row after ``heading`` in the page 05_report.py writes
+    from a ``control.json`` holding ``attributes``' scores."""
+    control = {"images": 3, "models": {"tiny": {"checkpoint": checkpoint, "attributes": attributes}}}
     (tmp_path / "results" / "tiny").mkdir(parents=True)
     (tmp_path / "results" / "tiny" / "control.json").write_text(json.dumps(control))
     load_reproduction_script("05_report.py", monkeypatch).write_report(tmp_path / "results", tmp_path / "results.md")
-    section = (tmp_path / "results.md").read_text().split("By the direction asked")[1]
+    section = (tmp_path / "results.md").read_text().split(heading)[1]
     row = next(line for line in section.splitlines() if line.startswith("| tiny"))
-    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    return [cell.strip() for cell in row.strip("|").split("|")]
+
+
+def test_the_control_table_splits_each_flip_rate_by_the_direction_asked_and_names_the_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    score = {"images": 3, "adding_images": 3} | rates(flip_rate=0.5, without_request=0.25, preserved=0.9)
+    score |= rates(flip_rate_adding=0.75) | {
+        "without_request_adding": 0.125,
+        "without_request_adding_ci95": [0.0, 0.25],
+    }
+    cells = control_row(tmp_path, monkeypatch, "runs/tiny/last.pt", {"Male": score}, "By the direction asked")
     assert cells == ["tiny", "Male", "3", "0.750 [0.650, 0.850]", "0.125 [0.000, 0.250]", "0", "—", "—"]
     assert "The weights each row measured: `tiny`: `runs/tiny/last.pt`." in (tmp_path / "results.md").read_text()
 
@@ -86,18 +103,10 @@ def test_the_control_section_sets_the_judges_kept_share_beside_the_embedders(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     score = {"images": 3, "preserved_each": {"Male": 0.79, "Young": 0.71}}
-    for key, value in {"flip_rate": 0.5, "without_request": 0.25, "preserved": 0.9}.items():
-        score |= {key: value, f"{key}_ci95": [value - 0.1, value + 0.1]}
+    score |= rates(flip_rate=0.5, without_request=0.25, preserved=0.9)
     score["independent_preserved_each"] = {"Male": {"mean": 0.97, "ci95": [0.95, 0.99], "images": 290}}
-    control = {"images": 3, "models": {"tiny": {"checkpoint": "t.pt", "attributes": {"Eyeglasses": score}}}}
-    (tmp_path / "results" / "tiny").mkdir(parents=True)
-    (tmp_path / "results" / "tiny" / "control.json").write_text(json.dumps(control))
-    load_reproduction_script("05_report.py", monkeypatch).write_report(tmp_path / "results", tmp_path / "results.md")
-    section = (tmp_path / "results.md").read_text().split("Kept, by the judges")[1]
-    row = next(line for line in section.splitlines() if line.startswith("| tiny"))
-    assert [cell.strip() for cell in row.strip("|").split("|")] == [
-        "tiny", "Eyeglasses", "Male", "0.790", "0.970 [0.950, 0.990]"
-    ]  # fmt: skip
+    cells = control_row(tmp_path, monkeypatch, "t.pt", {"Eyeglasses": score}, "Kept, by the judges")
+    assert cells == ["tiny", "Eyeglasses", "Male", "0.790", "0.970 [0.950, 0.990]"]
 
 
 def test_recipe_table_lists_every_validation_file_with_dashes_where_a_measure_is_missing(
