@@ -30,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``
 DeviceName = Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")]
+#: how a GAN run's learning rates change over its steps (see ``semantic_inpaint.training.learning_rate``)
+LearningRateSchedule = Literal["constant", "cosine"]
 
 
 def _numeric(annotation: Any) -> bool:
@@ -382,6 +384,11 @@ class TrainingConfig(StrictModel):
     batch_size: int = Field(16, ge=2, le=4096, description="at least 2: mismatched pairs need a partner")
     lr_generator: float = Field(2e-4, gt=0, le=1)
     lr_discriminator: float = Field(2e-4, gt=0, le=1)
+    lr_schedule: LearningRateSchedule = Field(
+        "constant",
+        description="how both learning rates change over the run: 'constant' (the paper) or 'cosine' (decayed "
+        "from the configured rate to 0 at training.steps; a resume cannot then change training.steps)",
+    )
     betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (
         0.5,
         0.999,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,13 +20,28 @@ def parameters(trainer: Trainer) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
 
 
-def test_resume_continues_identically(tmp_path: Path) -> None:
-    straight = Trainer(tiny_run(tmp_path / "straight", steps=4))
+def interrupt_at_step(trainer: Trainer, step: int) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
+    """``trainer.train_step``, stopped by a Ctrl-C when it is about to run step ``step`` (1-based)."""
+    train_step = trainer.train_step
+
+    def interrupted(image: torch.Tensor) -> dict[str, torch.Tensor]:
+        if trainer.step + 1 == step:
+            raise KeyboardInterrupt
+        return train_step(image)
+
+    return interrupted
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_resume_continues_identically(tmp_path: Path, schedule: str) -> None:
+    straight = Trainer(tiny_run(tmp_path / "straight", steps=4, lr_schedule=schedule))
     straight.fit(progress=False)
 
-    interrupted = Trainer(tiny_run(tmp_path / "resumed", steps=2, checkpoint_every=2))
-    interrupted.fit(progress=False)
-    resumed = Trainer(tiny_run(tmp_path / "resumed", steps=4), resume=True)
+    interrupted = Trainer(tiny_run(tmp_path / "resumed", steps=4, checkpoint_every=2, lr_schedule=schedule))
+    interrupted.train_step = interrupt_at_step(interrupted, 3)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(progress=False)
+    resumed = Trainer(tiny_run(tmp_path / "resumed", steps=4, lr_schedule=schedule), resume=True)
     assert resumed.step == 2
     resumed.fit(progress=False)
 
@@ -73,6 +90,32 @@ def test_resuming_with_a_different_model_config_is_refused(tmp_path: Path) -> No
     changed.model.beta = 0.5
     with pytest.raises(ValueError, match=r"different model config: model\.beta: checkpoint has 0\.01, config has 0\.5"):
         Trainer(changed, resume=True)
+
+
+def test_a_cosine_schedule_decays_both_learning_rates_step_by_step(tmp_path: Path) -> None:
+    trainer = Trainer(tiny_run(tmp_path / "run", steps=4, lr_schedule="cosine"))
+    used: list[tuple[float, float]] = []
+    train_step = trainer.train_step
+
+    def recording_step(image: torch.Tensor) -> dict[str, torch.Tensor]:
+        used.append((trainer.optimizer_g.param_groups[0]["lr"], trainer.optimizer_d.param_groups[0]["lr"]))
+        return train_step(image)
+
+    trainer.train_step = recording_step
+    trainer.fit(progress=False)
+    factors = [1.0, (1 + math.cos(math.pi / 4)) / 2, 0.5, (1 + math.cos(3 * math.pi / 4)) / 2]
+    settings = trainer.settings
+    assert used == pytest.approx([(settings.lr_generator * f, settings.lr_discriminator * f) for f in factors])
+
+
+def test_resuming_a_scheduled_run_for_other_steps_is_refused(tmp_path: Path) -> None:
+    Trainer(tiny_run(tmp_path / "run", steps=2, lr_schedule="cosine")).fit(progress=False)
+    Trainer(tiny_run(tmp_path / "constant", steps=2)).fit(progress=False)
+    with pytest.raises(ValueError, match=r"training\.steps.*schedule over training\.steps"):
+        Trainer(tiny_run(tmp_path / "run", steps=4, lr_schedule="cosine"), resume=True)
+    longer = Trainer(tiny_run(tmp_path / "constant", steps=4), resume=True)  # a constant rate may run longer
+    assert longer.step == 2
+    longer.close()
 
 
 def test_checkpoint_files_that_are_corrupt_or_foreign_fail_clearly(tmp_path: Path) -> None:

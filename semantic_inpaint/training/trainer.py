@@ -65,6 +65,7 @@ from semantic_inpaint.training.control import (
     told_real_signals,
 )
 from semantic_inpaint.training.distributed import setup_distributed
+from semantic_inpaint.training.learning_rate import learning_rate_factor, set_learning_rate
 from semantic_inpaint.training.normalization import batch_norm_layers, recalibrate_batch_norm
 from semantic_inpaint.training.reading_views import ReadingViews
 from semantic_inpaint.training.run_lock import RunFolderLock
@@ -415,12 +416,16 @@ class Trainer:
         saved_training = {**current["training"], **saved.get("training", {})}
         changed = describe_model_difference(saved.get("data", {}), current["data"], "data")
         changed += describe_model_difference(saved_training, current["training"], "training")
-        refused = [line for line in changed if not line.startswith(RESUMABLE_CHANGES)]
+        resumable, why = RESUMABLE_CHANGES, ""
+        if current["training"]["lr_schedule"] != "constant":  # the schedule's rates depend on the run's length
+            resumable = tuple(prefix for prefix in RESUMABLE_CHANGES if prefix != "training.steps:")
+            why = "; its learning rates follow a schedule over training.steps"
+        refused = [line for line in changed if not line.startswith(resumable)]
         if refused:
             raise ValueError(
                 f"checkpoint: {path} belongs to a run with other settings, which a resume cannot change: "
                 + "; ".join(refused)
-                + " (start a new run in another output_dir instead)"
+                + f" (start a new run in another output_dir instead{why})"
             )
         return changed
 
@@ -762,6 +767,13 @@ class Trainer:
         """Give the run folder back without training (fit does so when it ends)."""
         self.lock.release()
 
+    def _schedule_learning_rates(self) -> None:
+        """Both optimisers' rates for the coming step: the configured ones times the schedule's factor."""
+        settings = self.settings
+        factor = learning_rate_factor(settings.lr_schedule, self.step, settings.steps)
+        set_learning_rate(self.optimizer_g, settings.lr_generator * factor)
+        set_learning_rate(self.optimizer_d, settings.lr_discriminator * factor)
+
     def _fit(self, loader: Iterator[dict[str, Tensor]], progress: bool) -> dict[str, Any]:
         settings = self.settings
         window = self.log_window  # steps since the last log line (restored on resume)
@@ -776,6 +788,7 @@ class Trainer:
             image = batch["image"]
             check_image(image, "batch['image']")  # on the host: no device synchronisation
             torch.manual_seed(step_seed(settings.seed, self.step))
+            self._schedule_learning_rates()
             with value_checks(False):
                 window.append(self.train_step(image.to(self.device, non_blocking=True)))
             self.step += 1
