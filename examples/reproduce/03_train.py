@@ -55,7 +55,10 @@ with ``_blended`` appended (``none_blended``, ``controllable_blended``) is that 
 every loss judging its fill Poisson-blended into the known pixels, as ``Inpainter`` returns it
 (``model.blend_in_training``); with ``_group`` appended (``full_group``, ``none_group_blended``)
 its generator is normalised by GroupNorm instead of BatchNorm (``norm: group``: the same
-computation in training and eval mode, no statistics to recalibrate). ``--set`` changes the base config
+computation in training and eval mode, no statistics to recalibrate); with ``_quiet`` appended
+(``unet_full_quiet``) its β is ten times smaller, the adversarial terms weighing a tenth as much
+against the pixel term; with ``_cosine`` appended both learning rates decay to 0 by a cosine
+over the run's steps. ``--set`` changes the base config
 every variant is derived from, except ``--set model.control.KEY=VALUE``, which changes the
 variant's own control recipe (``--set "model.control.flip_entries={attribute: [Male]}"``). A finished variant is
 skipped; an interrupted one resumes from its last checkpoint. Each run folder keeps the
@@ -167,6 +170,17 @@ def blend_in_training(config: RunConfig) -> None:
     config.model.blend_in_training = True
 
 
+def quiet_adversaries(config: RunConfig) -> None:
+    """β ten times smaller: every adversarial term (realness and matching) weighs a tenth as much
+    against the pixel term. At the base β = 0.01 they weigh about as much as the whole-image L2."""
+    config.model.beta /= 10
+
+
+def cosine_learning_rates(config: RunConfig) -> None:
+    """Both learning rates decayed from the configured ones to 0 by a cosine over the run's steps."""
+    config.training.lr_schedule = "cosine"
+
+
 def group_norm_generator(config: RunConfig) -> None:
     """The generator normalised by GroupNorm: the same computation in training and eval mode."""
     config.model.generator.options["norm"] = "group"
@@ -176,6 +190,8 @@ def group_norm_generator(config: RunConfig) -> None:
 VARIANT_SUFFIXES: dict[str, Callable[[RunConfig], None]] = {
     "_group": group_norm_generator,
     "_blended": blend_in_training,
+    "_quiet": quiet_adversaries,
+    "_cosine": cosine_learning_rates,
 }
 
 
