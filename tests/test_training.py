@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from semantic_inpaint.config import RunConfig, load_config
-from semantic_inpaint.io import load_checkpoint
+from semantic_inpaint.io import load_checkpoint, save_checkpoint
 from semantic_inpaint.training import PretrainConfig, Trainer, pretrain_embedder
 from tests.conftest import SHARED_CELEBAHQ, tiny_model, tiny_run
 
@@ -113,9 +113,26 @@ def test_resuming_a_scheduled_run_for_other_steps_is_refused(tmp_path: Path) -> 
     Trainer(tiny_run(tmp_path / "constant", steps=2)).fit(progress=False)
     with pytest.raises(ValueError, match=r"training\.steps.*schedule over training\.steps"):
         Trainer(tiny_run(tmp_path / "run", steps=4, lr_schedule="cosine"), resume=True)
+    with pytest.raises(ValueError, match=r"training\.lr_schedule: checkpoint has 'constant'"):
+        Trainer(tiny_run(tmp_path / "constant", steps=2, lr_schedule="cosine"), resume=True)
     longer = Trainer(tiny_run(tmp_path / "constant", steps=4), resume=True)  # a constant rate may run longer
     assert longer.step == 2
     longer.close()
+
+
+def test_a_run_from_before_schedules_resumes_at_its_constant_rate_only(tmp_path: Path) -> None:
+    """A checkpoint whose config has no ``lr_schedule`` (written before it existed) trained at a constant rate."""
+    Trainer(tiny_run(tmp_path / "run", steps=2, checkpoint_every=2)).fit(progress=False)
+    step_file = tmp_path / "run" / "checkpoints" / "step_000002.pt"
+    payload = load_checkpoint(step_file)
+    config = json.loads(payload["config"])
+    del config["training"]["lr_schedule"]
+    save_checkpoint({**payload, "config": json.dumps(config)}, step_file)
+    with pytest.raises(ValueError, match=r"training\.lr_schedule: checkpoint has 'constant'"):
+        Trainer(tiny_run(tmp_path / "run", steps=2, lr_schedule="cosine"), resume=True)
+    resumed = Trainer(tiny_run(tmp_path / "run", steps=4), resume=True)
+    assert resumed.step == 2
+    resumed.close()
 
 
 def test_checkpoint_files_that_are_corrupt_or_foreign_fail_clearly(tmp_path: Path) -> None:
