@@ -121,7 +121,8 @@ def test_resuming_a_scheduled_run_for_other_steps_is_refused(tmp_path: Path) -> 
 
 
 def test_a_run_from_before_schedules_resumes_at_its_constant_rate_only(tmp_path: Path) -> None:
-    """A checkpoint whose config has no ``lr_schedule`` (written before it existed) trained at a constant rate."""
+    """A checkpoint whose config has no ``lr_schedule`` (written before it existed) trained at a constant
+    rate: validating its saved config fills in the default, which a cosine resume then differs from."""
     Trainer(tiny_run(tmp_path / "run", steps=2, checkpoint_every=2)).fit(progress=False)
     step_file = tmp_path / "run" / "checkpoints" / "step_000002.pt"
     payload = load_checkpoint(step_file)

@@ -413,8 +413,7 @@ class Trainer:
         harmless changes (steps, cadence, devices, ...), which are recorded."""
         current = self.config.model_dump(mode="json")
         # settings added to the library after the checkpoint was written take their current value
-        # (but a run from before learning-rate schedules existed had a constant rate)
-        saved_training = {**current["training"], "lr_schedule": "constant", **saved.get("training", {})}
+        saved_training = {**current["training"], **saved.get("training", {})}
         changed = describe_model_difference(saved.get("data", {}), current["data"], "data")
         changed += describe_model_difference(saved_training, current["training"], "training")
         resumable, why = RESUMABLE_CHANGES, ""
