@@ -58,9 +58,10 @@ its generator is normalised by GroupNorm instead of BatchNorm (``norm: group``: 
 computation in training and eval mode, no statistics to recalibrate); with ``_quiet`` appended
 (``unet_full_quiet``) its β is ten times smaller, the adversarial terms weighing a tenth as much
 against the pixel term; with ``_cosine`` appended both learning rates decay to 0 by a cosine
-over the run's steps. ``--set`` changes the base config
-every variant is derived from, except ``--set model.control.KEY=VALUE``, which changes the
-variant's own control recipe (``--set "model.control.flip_entries={attribute: [Male]}"``). A finished variant is
+over the run's steps; with ``_wide`` appended its generator is one and a half times as wide
+(``model.generator.options.width``). ``--set`` changes the base config every variant is
+derived from, except ``--set model.control.KEY=VALUE``, which changes the variant's own control
+recipe (``--set "model.control.flip_entries={attribute: [Male]}"``). A finished variant is
 skipped; an interrupted one resumes from its last checkpoint. Each run folder keeps the
 command that trains that run alone (``command.txt``: this script, its config, the one variant and
 every ``--set``), which ``06_ship_demo_models.py`` quotes on the model card.
@@ -181,6 +182,15 @@ def cosine_learning_rates(config: RunConfig) -> None:
     config.training.lr_schedule = "cosine"
 
 
+def wide_generator(config: RunConfig) -> None:
+    """The generator one and a half times as wide (every level's channels): about 2.25 times its
+    convolutions' FLOPs, in the same steps, batch and data."""
+    options = config.model.generator.options
+    if "width" not in options:
+        raise SystemExit("_wide: expected the config to set model.generator.options.width, received none")
+    options["width"] = options["width"] * 3 // 2
+
+
 def group_norm_generator(config: RunConfig) -> None:
     """The generator normalised by GroupNorm: the same computation in training and eval mode."""
     config.model.generator.options["norm"] = "group"
@@ -192,6 +202,7 @@ VARIANT_SUFFIXES: dict[str, Callable[[RunConfig], None]] = {
     "_blended": blend_in_training,
     "_quiet": quiet_adversaries,
     "_cosine": cosine_learning_rates,
+    "_wide": wide_generator,
 }
 
 
