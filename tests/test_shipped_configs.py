@@ -113,6 +113,18 @@ def test_a_suffixed_variant_is_its_variant_with_only_what_the_suffix_says_change
     assert model == expected
 
 
+def test_a_wide_variant_of_a_config_without_a_generator_width_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``_wide`` scales the configured width; with none configured it cannot know the generator's
+    default, so it says which option to set instead of guessing."""
+    train = load_reproduction_script("03_train.py", monkeypatch)
+    base = load_config(REPRODUCE / "configs" / "small64" / "03_gan.yaml", RunConfig)
+    del base.model.generator.options["width"]
+    with pytest.raises(SystemExit, match=r"_wide: expected .*model\.generator\.options\.width"):
+        train.variant_config(base, "unet_full_wide")
+
+
 def test_the_command_a_run_keeps_rebuilds_its_config_and_is_what_its_card_quotes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
