@@ -86,15 +86,18 @@ def test_controllable_recipes_differ_from_full_only_in_their_control_and_conditi
     assert shipped.swap_share == 0.5 and shipped.consistency_weight == 1.0 and shipped.perturbed_known_weight == 0
 
 
-@pytest.mark.parametrize("suffix", ["_blended", "_group", "_group_blended", "_quiet", "_quiet_cosine", "_quiet_wide"])
+@pytest.mark.parametrize(
+    "suffix", ["_blended", "_group", "_group_blended", "_quiet", "_quiet_cosine", "_quiet_wide", "_blended_holecolour"]
+)
 @pytest.mark.parametrize("name", ["none", "full", "controllable", "unet_full", "a1_s0.1"])
 def test_a_suffixed_variant_is_its_variant_with_only_what_the_suffix_says_changed(
     monkeypatch: pytest.MonkeyPatch, name: str, suffix: str
 ) -> None:
     """``_blended``: every loss judges the blended fill; ``_group``: the generator is normalised
     by GroupNorm; ``_quiet``: β is a tenth; ``_cosine``: the learning rates follow a cosine;
-    ``_wide``: the generator is one and a half times as wide; the budget, the conditions and
-    every other option stay those of ``name``."""
+    ``_wide``: the generator is one and a half times as wide; ``_holecolour``: each hole's mean
+    colour is held by a term of weight 1; the budget, the conditions and every other option stay
+    those of ``name``."""
     train = load_reproduction_script("03_train.py", monkeypatch)
     base = load_config(REPRODUCE / "configs" / "small64" / "03_gan.yaml", RunConfig)
     plain, changed = train.variant_config(base, name), train.variant_config(base, f"{name}{suffix}")
@@ -105,7 +108,9 @@ def test_a_suffixed_variant_is_its_variant_with_only_what_the_suffix_says_change
     assert {**training, "output_dir": None} == {**expected_training, "output_dir": None}
     model, expected = changed.model.model_dump(), plain.model.model_dump()
     assert model.pop("beta") == pytest.approx(expected.pop("beta") / (10 if "_quiet" in suffix else 1))
-    assert model.pop("blend_in_training") is suffix.endswith("_blended") and not expected.pop("blend_in_training")
+    assert model.pop("blend_in_training") is ("_blended" in suffix) and not expected.pop("blend_in_training")
+    assert model.pop("hole_colour_weight") == (1.0 if "_holecolour" in suffix else 0.0)
+    assert expected.pop("hole_colour_weight") == 0.0
     assert model["generator"]["options"].pop("norm", "batch") == ("group" if "_group" in suffix else "batch")
     assert expected["generator"]["options"].pop("norm", "batch") == "batch"
     width = expected["generator"]["options"].pop("width")

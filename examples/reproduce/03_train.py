@@ -191,6 +191,12 @@ def wide_generator(config: RunConfig) -> None:
     options["width"] = options["width"] * 3 // 2
 
 
+def hold_hole_colour(config: RunConfig) -> None:
+    """An L2 between the mean colour of fill and original in each reconstructed hole, weighed 1
+    (``model.hole_colour_weight``): a fill whose colour drifts from the face's is penalised."""
+    config.model.hole_colour_weight = 1.0
+
+
 def group_norm_generator(config: RunConfig) -> None:
     """The generator normalised by GroupNorm: the same computation in training and eval mode."""
     config.model.generator.options["norm"] = "group"
@@ -203,6 +209,7 @@ VARIANT_SUFFIXES: dict[str, Callable[[RunConfig], None]] = {
     "_quiet": quiet_adversaries,
     "_cosine": cosine_learning_rates,
     "_wide": wide_generator,
+    "_holecolour": hold_hole_colour,
 }
 
 
