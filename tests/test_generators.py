@@ -95,6 +95,24 @@ def test_every_generator_trains_inside_the_boosted_gan(tmp_path: Path, name: str
     assert record["step"] == 2 and torch.isfinite(torch.tensor(record["loss_g"]))
 
 
+@pytest.mark.parametrize("skip_gate", ["none", "known"])
+def test_gated_unet_skips_pass_nothing_from_cells_inside_the_hole(skip_gate: str) -> None:
+    generator = build("unet", skip_gate=skip_gate).eval()
+    image, mask, conditions = inputs()  # a 16 px hole at 8..24: whole cells at every level
+    received = []
+    for up in generator.up:  # each decoder block's input: the upsampled features, then the skip
+        up.register_forward_hook(lambda module, args, output: received.append(args[0]))
+    with torch.no_grad():
+        generator(image, mask, conditions)
+    assert len(received) == len(generator.up)
+    for up, features in zip(generator.up, received, strict=True):
+        skip = features[:, -up[0].out_channels :]
+        inside = (nn.functional.adaptive_avg_pool2d(mask, skip.shape[-2:]) == 1).expand_as(skip)
+        assert inside.any()
+        assert (skip[inside] == 0).all() == (skip_gate == "known")
+        assert (skip[~inside] != 0).any()  # the known surroundings still pass
+
+
 def test_the_context_encoder_names_its_fixed_size() -> None:
     generator = build("context_encoder")
     conditions = {"attribute": torch.rand(1, 5), "segmentation": torch.rand(1, 4, 64, 64)}

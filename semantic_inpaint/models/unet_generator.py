@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Literal
 
 import torch
+import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
@@ -54,6 +55,9 @@ class UNetGenerator(InpaintGenerator):
             (:class:`~semantic_inpaint.models.signal_routing.SignalRouting`); modulation acts on every
             bottleneck and decoder block.
         map_conditioning: ``"concat"`` (at the input) or ``"spade"``.
+        skip_gate: ``"none"``: each skip passes the encoder's features as they are; ``"known"``:
+            each is scaled by the share of known pixels in its cell, so a cell wholly inside the
+            hole passes nothing and the decoder fills it from the (modulated) bottleneck alone.
 
     Shape:
         - image: ``(B, 3, H, W)`` in ``[-1, 1]``, mask ``(B, 1, H, W)`` in ``{0, 1}`` (1 = missing)
@@ -77,6 +81,7 @@ class UNetGenerator(InpaintGenerator):
         norm: Normalization = "batch",
         vector_conditioning: VectorConditioning = "concat",
         map_conditioning: MapConditioning = "concat",
+        skip_gate: Literal["none", "known"] = "none",
     ) -> None:
         super().__init__(signals)
         width = width or scaled_width(resolution)
@@ -86,6 +91,7 @@ class UNetGenerator(InpaintGenerator):
                 f"resolution: expected a multiple of bottleneck_stride={bottleneck_stride}, received {resolution}"
             )
         self.size_multiple = bottleneck_stride
+        self.skip_gate = skip_gate
         block = partial(conv_norm_act, norm=norm)
         self.routing = SignalRouting(signals, vector_conditioning, map_conditioning)
         channels = level_widths(width, levels + 1)  # per level, full size first
@@ -117,5 +123,12 @@ class UNetGenerator(InpaintGenerator):
         for residual in self.middle:
             features = modulate(residual(features))
         for up in self.up:
-            features = modulate(up(torch.cat([self.upsample(features), skips.pop()], dim=1)))
+            features = modulate(up(torch.cat([self.upsample(features), self.gated(skips.pop(), mask)], dim=1)))
         return self.head(features)
+
+    def gated(self, skip: Tensor, mask: Tensor) -> Tensor:
+        """``skip`` ``(B, C, h, w)`` as the decoder receives it: unchanged, or scaled by each cell's
+        share of known pixels (``mask`` ``(B, 1, H, W)``, 1 = missing) with ``skip_gate="known"``."""
+        if self.skip_gate == "none":
+            return skip
+        return skip * F.adaptive_avg_pool2d(1 - mask, skip.shape[-2:]).to(skip.dtype)
