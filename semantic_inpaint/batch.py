@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from semantic_inpaint.core import Strength
 from semantic_inpaint.data.folder import list_images
 from semantic_inpaint.inference import Detail, Inpainter, Strategy
 from semantic_inpaint.io import read_mask_image, read_rgb_image
@@ -64,13 +65,14 @@ def inpaint_folder(
     tile: int | None = None,
     detail: Detail = "none",
     attributes: Mapping[str | int, float] | None = None,
+    strength: Strength = 1.0,
     grid: bool = False,
     progress: bool = True,
 ) -> tuple[int, int]:
     """Fill every image of ``images`` (recursively) with its mask; returns ``(written, skipped)``.
 
-    ``mask_threshold``, ``strategy``, ``tile``, ``detail`` and ``attributes`` are :meth:`Inpainter.inpaint`'s (a part
-    map belongs to one photo, so folders take none)."""
+    ``mask_threshold``, ``strategy``, ``tile``, ``detail``, ``attributes`` and ``strength`` are
+    :meth:`Inpainter.inpaint`'s (a part map belongs to one photo, so folders take none)."""
     pairs = matched_masks(images, masks)
     written = skipped = 0
     for image_path, mask_path in tqdm(pairs.items(), disable=not progress, desc="inpaint", unit="image"):
@@ -88,6 +90,7 @@ def inpaint_folder(
             tile=tile,
             detail=detail,
             attributes=attributes,
+            strength=strength,
         )
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial.png")

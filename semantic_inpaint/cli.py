@@ -93,6 +93,29 @@ def attribute_requests(settings: list[str]) -> dict[str, float]:
     return requests
 
 
+def strength_setting(settings: list[str]) -> float | dict[str, float]:
+    """``["2"]`` → ``2.0`` (every condition); ``["attribute=2"]`` → ``{"attribute": 2.0}``; ``[]`` → ``1.0``."""
+    if not settings:
+        return 1.0
+    if len(settings) == 1 and "=" not in settings[0]:
+        try:
+            return float(settings[0])
+        except ValueError:
+            pass
+    strengths = {}
+    for setting in settings:
+        name, equals, value = setting.partition("=")
+        try:
+            strengths[name.strip()] = float(value)
+        except ValueError:
+            equals = ""
+        if not equals or not name.strip():
+            raise ValueError(
+                f"--strength: expected one number S, or CONDITION=S (repeatable), received {' '.join(settings)!r}"
+            )
+    return strengths
+
+
 def command_inpaint(args: argparse.Namespace) -> None:
     from semantic_inpaint.io import read_mask_image, read_rgb_image
 
@@ -101,7 +124,11 @@ def command_inpaint(args: argparse.Namespace) -> None:
         "attributes": attribute_requests(args.set) or None,
         "parts": Image.open(args.parts) if args.parts is not None else None,
         "parts_where": args.parts_where,
+        "strength": strength_setting(args.strength),
     }
+    if args.strength and not args.set and args.parts is None:
+        given = " ".join(args.strength)
+        raise ValueError(f"--strength: pushes requests (--set, --parts), and none was given (received {given!r})")
     if args.image.is_dir():
         from semantic_inpaint.batch import inpaint_folder
 
@@ -117,6 +144,7 @@ def command_inpaint(args: argparse.Namespace) -> None:
             tile=args.tile,
             detail=args.detail,
             attributes=requests["attributes"],
+            strength=requests["strength"],
             grid=args.grid,
         )
         print(f"wrote {written} images to {args.out} ({skipped} already there, skipped)")
@@ -256,6 +284,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["hole", "everywhere"],
         default="hole",
         help="use the painted parts inside the hole only (default) or everywhere",
+    )
+    inpaint.add_argument(
+        "--strength",
+        action="append",
+        default=[],
+        metavar="S",
+        help="how hard --set and --parts push, in [0, 4]: 1 (default) gives the model the requested values, "
+        "2 moves them twice as far from the predicted ones: followed more often, at the cost of more of the rest; "
+        "CONDITION=S (repeatable) for one condition, e.g. --strength attribute=2",
     )
     inpaint.add_argument(
         "--strategy",

@@ -32,7 +32,7 @@ from typing import TypedDict
 import torch
 from torch import Tensor
 
-from semantic_inpaint.core import SemanticEmbedder
+from semantic_inpaint.core import SemanticEmbedder, Strength
 from semantic_inpaint.metrics import confusion_per_image
 from semantic_inpaint.model import BoostedGAN
 from semantic_inpaint.statistics import Estimate, estimate, mean_statistic, resample_weights
@@ -103,6 +103,7 @@ def attribute_control(
     names: Sequence[str],
     judge: Callable[[Tensor], Tensor] | None = None,
     independent: Mapping[str, IndependentReader] | None = None,
+    strength: Strength = 1.0,
 ) -> dict[str, AttributeControl]:
     """Flip rate, rate without a request, and preservation of the others, per attribute, each
     with its 95 % bootstrap interval over faces.
@@ -116,6 +117,7 @@ def attribute_control(
             an embedder with named entries must name the same attributes in the same order.
         independent: per attribute name, a second reader of that attribute alone: a flip rate
             when that attribute is requested, a preservation share when another one is.
+        strength: how hard each request pushes (see :func:`semantic_inpaint.core.apply_overrides`).
 
     Examples:
         >>> from semantic_inpaint.config import ModelConfig
@@ -163,7 +165,7 @@ def attribute_control(
             requested = ~original[:, index]  # the opposite of what the face shows
             fill = requested_fills(
                 lambda rows, holes, value, name=name: model.inpaint(
-                    rows, holes, overrides={"attribute": {name: value}}
+                    rows, holes, overrides={"attribute": {name: value}}, strength=strength
                 ),
                 image,
                 mask,
@@ -256,6 +258,7 @@ def part_control(
     model: BoostedGAN,
     batches: Iterable[tuple[Tensor, Tensor]],
     readers: Mapping[str, Callable[[Tensor], Tensor]] | None = None,
+    strength: Strength = 1.0,
 ) -> dict[str, dict[str, Tensor]]:
     """Per part reader, the hole's confusion matrices between the requested part map and the one
     read from the fill made with it (``requested``) and without it (``without_request``).
@@ -263,7 +266,8 @@ def part_control(
     Each face is asked for the parts the model's segmentation embedder reads on the next face
     of its batch (inside its own hole). The model's own segmentation embedder reads the fills
     (``"embedder"``), and so does each of ``readers``: images ``(B, 3, H, W)`` to ``(B, H, W)``
-    class ids of the embedder's classes (e.g. part maps drawn from face landmarks).
+    class ids of the embedder's classes (e.g. part maps drawn from face landmarks). ``strength``:
+    how hard the request pushes (see :func:`semantic_inpaint.core.apply_overrides`).
 
     Returns:
         ``{reader: {"requested": (N, C, C), "without_request": (N, C, C)}}`` over all faces
@@ -287,7 +291,7 @@ def part_control(
     for image, mask in batches:
         requested = embedder(image).argmax(1).roll(1, dims=0)  # another face's parts
         fills = {
-            "requested": model.inpaint(image, mask, overrides={"segmentation": requested}),
+            "requested": model.inpaint(image, mask, overrides={"segmentation": requested}, strength=strength),
             "without_request": model.inpaint(image, mask),
         }
         for name, reader in readers.items():

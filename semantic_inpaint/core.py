@@ -11,7 +11,7 @@ Conventions used everywhere in the library:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -28,6 +28,11 @@ SignalKind = Literal["vector", "map"]
 OverrideWhere = Literal["hole", "everywhere"]
 #: in a user's label map, this label keeps the predicted signal (an unpainted pixel)
 KEEP_LABEL = 255
+#: the largest request strength (see :func:`apply_overrides`): a bound on how far past ``[0, 1]``,
+#: the range every generator is trained on, a request may push its signal
+MAX_STRENGTH = 4.0
+#: how hard requests push: one number for every condition, or ``{condition: number}``
+Strength = float | Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -242,27 +247,76 @@ class SemanticEmbedder(nn.Module, ABC):
         return signal.roll(offset, dims=0)
 
 
+def strength_value(value: Any, name: str = "strength") -> float:
+    """``value`` as a float in ``[0, MAX_STRENGTH]``, or a ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_STRENGTH:
+        raise ValueError(f"{name}: expected a number in [0, {MAX_STRENGTH:g}], received {value!r}")
+    return float(value)
+
+
+def strengths_by_condition(strength: Strength, conditions: Collection[str]) -> dict[str, float]:
+    """Each of ``conditions``' request strength (see :func:`apply_overrides`): one number for all,
+    or ``{condition: number}`` with the conditions it leaves out at 1.
+
+    Raises:
+        ValueError: a number outside ``[0, MAX_STRENGTH]``, or a condition not in ``conditions``.
+
+    Examples:
+        >>> strengths_by_condition({"attribute": 2}, ["attribute", "segmentation"])
+        {'attribute': 2.0, 'segmentation': 1.0}
+    """
+    if not isinstance(strength, Mapping):
+        return dict.fromkeys(conditions, strength_value(strength))
+    unknown = sorted(set(strength) - set(conditions))
+    if unknown:
+        raise ValueError(f"strength: this model has no condition {unknown}; its conditions: {sorted(conditions)}")
+    return {name: strength_value(strength.get(name, 1.0), f"strength[{name!r}]") for name in conditions}
+
+
 def apply_overrides(
     embedders: Mapping[str, SemanticEmbedder],
     signals: dict[str, Tensor],
     overrides: Mapping[str, Any],
     hole: Tensor,
     where: OverrideWhere = "hole",
+    strength: Strength = 1.0,
 ) -> dict[str, Tensor]:
     """``signals`` with each requested override applied by its own embedder (:meth:`SemanticEmbedder.override`).
 
+    ``strength`` sets how far each overridden signal moves from the prediction towards the
+    request and beyond: ``lerp(predicted, requested, strength)``, for every condition alike
+    (vectors and maps, built-in and plugin); one number for all, or ``{condition: number}``
+    (the others at 1). ``1`` gives the request itself, bit for bit; ``2`` moves twice as far
+    (an attribute predicted at 0.1 and set to 1 enters as 1.9), a stronger push that also
+    moves what the training data ties to the request; ``0`` keeps the prediction. Where a
+    request keeps the prediction (unpainted parts), nothing moves.
+
     Raises:
-        ValueError: a request names a condition the model does not have.
+        ValueError: a request or a strength names a condition the model does not have, or a
+            strength is not in ``[0, MAX_STRENGTH]``.
+
+    Examples:
+        >>> class Colour(SemanticEmbedder):
+        ...     kind, target_key, names = "vector", "colour", ["red", "green"]
+        ...     def logits(self, image): return image.mean(dim=(2, 3))[:, :2]
+        ...     def activate(self, logits): return logits.sigmoid()
+        ...     def pretrain_loss(self, image, target): return (self.logits(image) - target).square().mean()
+        >>> signals = {"colour": torch.tensor([[0.5, 0.25]])}
+        >>> apply_overrides({"colour": Colour("colour", 2)}, signals, {"colour": {"green": 1.0}}, None, strength=2)
+        {'colour': tensor([[0.5000, 1.7500]])}
     """
     unknown = sorted(set(overrides) - set(embedders))
     if unknown:
         raise ValueError(f"overrides: this model has no condition {unknown}; its conditions: {sorted(embedders)}")
     if where not in ("hole", "everywhere"):
         raise ValueError(f"where: expected 'hole' or 'everywhere', received {where!r}")
-    return {
-        name: embedders[name].override(signal, overrides[name], hole, where) if name in overrides else signal
-        for name, signal in signals.items()
-    }
+    strengths = strengths_by_condition(strength, embedders)
+
+    def steered(name: str, signal: Tensor) -> Tensor:
+        requested = embedders[name].override(signal, overrides[name], hole, where)
+        return requested if strengths[name] == 1 else torch.lerp(signal, requested, strengths[name])
+
+    return {name: steered(name, signal) if name in overrides else signal for name, signal in signals.items()}
 
 
 class InpaintGenerator(nn.Module, ABC):

@@ -23,7 +23,7 @@ from PIL import Image
 from torch import Tensor
 
 from semantic_inpaint.config import SHIPPED_PREFIX, RunConfig
-from semantic_inpaint.core import KEEP_LABEL, OverrideWhere, composite
+from semantic_inpaint.core import KEEP_LABEL, OverrideWhere, Strength, composite, strengths_by_condition
 from semantic_inpaint.face_alignment import FaceDetector, FaceWindow
 from semantic_inpaint.hole_windows import Bounds, HoleWindow, hole_bounds, hole_windows
 from semantic_inpaint.inference_graph import InpaintingGraph
@@ -272,6 +272,7 @@ class Requests(NamedTuple):
 
     signals: dict[str, Any]
     where: OverrideWhere
+    strength: dict[str, float]
 
 
 def label_map(request: Any, size: tuple[int, int], name: str) -> Tensor:
@@ -474,7 +475,7 @@ class Inpainter:
         if not overrides:
             prediction = self._predict(image, mask)
         else:
-            prediction = self._predict(image, mask, overrides["signals"], overrides["where"])
+            prediction = self._predict(image, mask, overrides["signals"], overrides["where"], overrides["strength"])
         return poisson_blend(prediction, image, mask) if self.blend == "poisson" else prediction
 
     def requests(
@@ -485,6 +486,7 @@ class Inpainter:
         parts: Any = None,
         parts_where: OverrideWhere = "hole",
         signals: Mapping[str, Any] | None = None,
+        strength: Strength = 1.0,
     ) -> Requests | None:
         """What a user asks of the fill, checked against the model: ``None`` when nothing is asked.
 
@@ -498,14 +500,18 @@ class Inpainter:
             parts_where: apply painted parts inside the hole only (``"hole"``) or everywhere.
             signals: requests for any condition by name (plugin signals included), in the
                 same forms: a mapping for a vector, a label map for a map.
+            strength: how far each request pushes its signal from the prediction, in
+                ``[0, 4]``: 1 sets it to the request; 2 twice as far; one number for every
+                condition or ``{condition: number}`` (see :func:`~semantic_inpaint.core.apply_overrides`).
         """
+        embedders = dict(self.graph.embedders.items())
+        strengths = strengths_by_condition(strength, embedders)
         wanted = dict(signals or {})
         for name, request in (("attribute", attributes), ("segmentation", parts)):
             if request is not None:
                 wanted[name] = request
         if not wanted:
             return None
-        embedders = dict(self.graph.embedders.items())
         unknown = sorted(set(wanted) - set(embedders))
         if unknown:
             raise ValueError(f"signals: this model has no condition {unknown}; its conditions: {sorted(embedders)}")
@@ -515,7 +521,7 @@ class Inpainter:
             name: label_map(request, size, name) if embedders[name].kind == "map" else request
             for name, request in wanted.items()
         }
-        return Requests(checked, parts_where)
+        return Requests(checked, parts_where, strengths)
 
     def _requests_at(
         self,
@@ -536,7 +542,7 @@ class Inpainter:
                 signals[name] = torch.cat(rows).expand(batch, -1, -1).to(self.device)
             else:
                 signals[name] = request
-        return {"signals": signals, "where": requests.where}
+        return {"signals": signals, "where": requests.where, "strength": requests.strength}
 
     def _composite_window(
         self,
@@ -739,6 +745,7 @@ class Inpainter:
         parts: Any = None,
         parts_where: OverrideWhere = "hole",
         signals: Mapping[str, Any] | None = None,
+        strength: Strength = 1.0,
     ) -> Any:
         """Fill the hole of ``image`` marked by ``mask``; returns the same type as ``image``.
 
@@ -784,6 +791,13 @@ class Inpainter:
             parts_where: ``"hole"`` (default) uses the painted parts inside the hole only,
                 ``"everywhere"`` everywhere.
             signals: the same for any condition by name, plugin signals included.
+            strength: how hard the requests push, in ``[0, 4]``: ``1`` (default) feeds the
+                model the requested values; ``2`` moves each requested signal twice as far
+                from the predicted one (past 0 or 1), so that the fill follows the request
+                more often, and moves more of what the training faces tie to it (make-up with
+                gender). One number for every condition, or ``{condition: number}``, e.g.
+                ``{"attribute": 2}`` (painted parts are followed best at 1). The control
+                recipes page gives measured rates per strength.
 
         The requests steer the fill only as far as the model learnt to follow its signals.
         """
@@ -799,7 +813,13 @@ class Inpainter:
             )
         if detail not in get_args(Detail):
             raise ValueError(f"detail: expected 'none' or 'residual', received {detail!r}")
-        asked = {"attributes": attributes, "parts": parts, "parts_where": parts_where, "signals": signals}
+        asked = {
+            "attributes": attributes,
+            "parts": parts,
+            "parts_where": parts_where,
+            "signals": signals,
+            "strength": strength,
+        }
         if isinstance(image, Tensor):
             if not isinstance(mask, Tensor):
                 raise TypeError(f"mask: expected a tensor like the image, received {type(mask).__name__}")

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from semantic_inpaint.core import OverrideWhere, apply_overrides, composite
+from semantic_inpaint.core import OverrideWhere, Strength, apply_overrides, composite
 from semantic_inpaint.folding import fold_batchnorm
 from semantic_inpaint.model import BoostedGAN, conditions_summary
 from semantic_inpaint.poisson_blend import blend_in_window
@@ -54,15 +54,21 @@ class InpaintingGraph(nn.Module):
         self.eval()
 
     def predict(
-        self, image: Tensor, mask: Tensor, overrides: Mapping[str, Any] | None = None, where: OverrideWhere = "hole"
+        self,
+        image: Tensor,
+        mask: Tensor,
+        overrides: Mapping[str, Any] | None = None,
+        where: OverrideWhere = "hole",
+        strength: Strength = 1.0,
     ) -> Tensor:
         """The generator's raw output ``z = G(x, Ws(x), Wa(x))`` with ``x = image·(1-mask)``
         (what :meth:`BoostedGAN.generate` computes, without its input checks), with a user's
-        ``overrides`` of the predicted signals applied (see :meth:`SemanticEmbedder.override`)."""
+        ``overrides`` of the predicted signals applied (see :meth:`SemanticEmbedder.override`)
+        at ``strength`` (see :func:`~semantic_inpaint.core.apply_overrides`)."""
         masked = image * (1 - mask)
         conditions = {name: embedder(masked) for name, embedder in self.embedders.items()}
         if overrides:
-            conditions = apply_overrides(dict(self.embedders.items()), conditions, overrides, mask, where)
+            conditions = apply_overrides(dict(self.embedders.items()), conditions, overrides, mask, where, strength)
         return self.generator.predict(masked, mask, conditions)
 
     def forward(self, image: Tensor, mask: Tensor) -> Tensor:

@@ -20,6 +20,7 @@ from semantic_inpaint.core import (
     OverrideWhere,
     SemanticEmbedder,
     SignalSpec,
+    Strength,
     apply_overrides,
     composite,
 )
@@ -271,18 +272,20 @@ class BoostedGAN(nn.Module):
         generator: nn.Module | None = None,
         overrides: Mapping[str, Any] | None = None,
         where: OverrideWhere = "hole",
+        strength: Strength = 1.0,
     ) -> Tensor:
         """Raw generator output ``z = G(x, Ws(x), Wa(x))`` with ``x = image·(1-mask)``.
 
         The embedders see the masked image ``x`` (holes filled with zeros), as in the paper.
         ``generator`` replaces the model's own for this call (the trainer's weight average).
         ``overrides`` replaces predicted signals with a user's requests, by condition name
-        (see :meth:`SemanticEmbedder.override`; maps inside the hole or ``where="everywhere"``).
+        (see :meth:`SemanticEmbedder.override`; maps inside the hole or ``where="everywhere"``),
+        each pushed ``strength`` times as far from the prediction (see :func:`apply_overrides`).
         """
         conditions = self.embed(image * (1 - mask))
         if overrides:
             embedders = {name: condition.embedder for name, condition in self.condition_items()}
-            conditions = apply_overrides(embedders, conditions, overrides, mask, where)
+            conditions = apply_overrides(embedders, conditions, overrides, mask, where, strength)
         return (generator or self.generator)(image, mask, conditions)
 
     def inpaint(
@@ -292,9 +295,10 @@ class BoostedGAN(nn.Module):
         generator: nn.Module | None = None,
         overrides: Mapping[str, Any] | None = None,
         where: OverrideWhere = "hole",
+        strength: Strength = 1.0,
     ) -> Tensor:
         """Generator output composited into the known pixels: ``z·m + image·(1-m)``."""
-        return composite(self.generate(image, mask, generator, overrides, where), image, mask)
+        return composite(self.generate(image, mask, generator, overrides, where, strength), image, mask)
 
     def forward(self, image: Tensor, mask: Tensor) -> Tensor:
         return self.inpaint(image, mask)

@@ -7,9 +7,10 @@ per connection thread.
 
 API (JSON): ``GET /api/models`` → ``{"models": [...], "attributes": [...], "parts": [...]}``;
 ``POST /api/inpaint`` with ``{"image": data URL, "mask": data URL (white = hole),
-"attributes": {name: 0 or 1}, "parts": data URL of a greyscale label map (class ids; 255 or
-any value that is no class keeps the prediction), "strategy": "resize" | "crop"}`` →
-``{"fills": {model: data URL}}``.
+"attributes": {name: 0 or 1}, "strength": how hard the attributes push (0..4, default 1; see
+:meth:`Inpainter.inpaint`), "parts": data URL of a greyscale label map (class ids; 255 or any value
+that is no class keeps the prediction; pushed at strength 1, where parts are followed best),
+"strategy": "resize" | "crop"}`` → ``{"fills": {model: data URL}}``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from semantic_inpaint.core import strength_value
 from semantic_inpaint.inference import Inpainter
 
 #: the largest request body accepted (a photo and its mask as PNG data URLs)
@@ -91,6 +93,7 @@ class InpaintingService:
         attributes = request.get("attributes") or {}
         if not isinstance(attributes, dict):
             raise ValueError("attributes: expected an object of name: value")
+        strength = strength_value(request.get("strength", 1.0))
         strategy = request.get("strategy", "resize")
         parts = None
         if request.get("parts"):
@@ -111,6 +114,7 @@ class InpaintingService:
                     strategy=strategy,
                     attributes=asked or None,
                     parts=parts if has_parts else None,
+                    strength={"attribute": strength} if asked else 1.0,
                 )
                 fills[label] = encode_png(filled)
         return {"fills": fills}

@@ -23,10 +23,13 @@ def judge(images: torch.Tensor) -> torch.Tensor:
     return (images[:, 0].mean(dim=(1, 2)) > 0).float()[:, None].expand(-1, len(NAMES))
 
 
-def fake_model(obeys: bool) -> SimpleNamespace:
-    def inpaint(image, mask, overrides=None):
+def fake_model(obeys: bool, needs_strength: float = 1.0) -> SimpleNamespace:
+    """Fills the red channel bright for a request of 1 and dark for 0, when the request pushes at
+    least ``needs_strength``; otherwise (or when it does not obey) keeps the image."""
+
+    def inpaint(image, mask, overrides=None, strength=1.0):
         out = image.clone()
-        if obeys and overrides:
+        if obeys and overrides and strength >= needs_strength:
             (value,) = overrides["attribute"].values()
             out[:, 0] = 1.0 if value else -1.0
         return out
@@ -58,7 +61,7 @@ def test_preservation_names_the_other_attribute_a_request_drags_along() -> None:
     def by_channel(images: torch.Tensor) -> torch.Tensor:  # Male: red, Smiling: green, Eyeglasses: blue
         return (images.mean(dim=(2, 3)) > 0).float()
 
-    def smiles_and_turns_male(image, mask, overrides=None):
+    def smiles_and_turns_male(image, mask, overrides=None, strength=1.0):
         out = image.clone()
         if overrides:
             (value,) = overrides["attribute"].values()
@@ -76,7 +79,7 @@ def test_preservation_names_the_other_attribute_a_request_drags_along() -> None:
 
 
 def test_the_flip_rate_is_split_by_the_direction_asked() -> None:
-    def only_removes(image, mask, overrides=None):  # obeys a request for 0, ignores one for 1
+    def only_removes(image, mask, overrides=None, strength=1.0):  # obeys a request for 0, ignores one for 1
         (value,) = overrides["attribute"].values() if overrides else (None,)
         return fake_model(True).inpaint(image, mask, overrides) if value == 0 else image.clone()
 
@@ -89,7 +92,7 @@ def test_the_flip_rate_is_split_by_the_direction_asked() -> None:
 
 
 def test_a_fill_that_loses_the_trait_unasked_counts_as_removing_without_a_request() -> None:
-    def darkens(image, mask, overrides=None):  # every fill reads 'no', asked or not
+    def darkens(image, mask, overrides=None, strength=1.0):  # every fill reads 'no', asked or not
         out = image.clone()
         out[:, 0] = -1.0
         return out
@@ -103,7 +106,9 @@ def test_a_fill_that_loses_the_trait_unasked_counts_as_removing_without_a_reques
 
 
 def test_each_rate_comes_with_an_interval_over_faces_that_holds_it() -> None:
-    def half_obeying(image, mask, overrides=None):  # ignores the request on faces with a bright green channel
+    def half_obeying(
+        image, mask, overrides=None, strength=1.0
+    ):  # ignores the request on faces with a bright green channel
         out = fake_model(True).inpaint(image, mask, overrides)
         stubborn = image[:, 1].mean(dim=(1, 2)) > 0
         out[stubborn] = image[stubborn]
@@ -134,7 +139,7 @@ def test_an_independent_reader_scores_what_other_requests_keep() -> None:
         verdict[-1] = torch.nan  # no face found on one image: left out
         return verdict
 
-    def turns_male_when_asked(image, mask, overrides=None):
+    def turns_male_when_asked(image, mask, overrides=None, strength=1.0):
         out = image.clone()
         if overrides:
             out[:, 0] = 1.0  # every requested fill reads male, whatever was asked
@@ -159,12 +164,13 @@ class Segmenter:
         return torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float()
 
 
-def part_model(obeys: bool) -> SimpleNamespace:
-    """Paints the requested class ids into the hole's red channel (as id / 10), or keeps the image."""
+def part_model(obeys: bool, needs_strength: float = 1.0) -> SimpleNamespace:
+    """Paints the requested class ids into the hole's red channel (as id / 10) when the request
+    pushes at least ``needs_strength``, or keeps the image."""
 
-    def inpaint(image, mask, overrides=None):
+    def inpaint(image, mask, overrides=None, strength=1.0):
         out = image.clone()
-        if obeys and overrides:
+        if obeys and overrides and strength >= needs_strength:
             out[:, 0] = torch.where(mask[:, 0] > 0, overrides["segmentation"].float() / 10, image[:, 0])
         return out
 
@@ -188,6 +194,19 @@ def test_part_control_scores_the_request_inside_the_hole_only() -> None:
     assert estimate(mean_iou_statistic(obeying["requested"]), weights)["mean"] == 1.0
     assert estimate(mean_iou_statistic(deaf["requested"]), weights)["mean"] == 0.0  # each face keeps its own parts
     assert torch.equal(deaf["requested"], deaf["without_request"])
+
+
+def test_the_strength_asked_reaches_the_model() -> None:
+    model = fake_model(True, needs_strength=2.0)
+    gentle = attribute_control(model, faces(), ["Smiling"], judge)["Smiling"]
+    pushed = attribute_control(model, faces(), ["Smiling"], judge, strength=2.0)["Smiling"]
+    assert (gentle["flip_rate"], pushed["flip_rate"]) == (0.0, 1.0)
+    parts = part_model(True, needs_strength=2.0)
+    gentle_parts = part_control(parts, part_faces())["embedder"]
+    assert torch.equal(gentle_parts["requested"], gentle_parts["without_request"])
+    assert not torch.equal(
+        part_control(parts, part_faces(), strength=2.0)["embedder"]["requested"], gentle_parts["requested"]
+    )
 
 
 def test_a_deaf_model_flips_no_more_often_than_without_a_request() -> None:

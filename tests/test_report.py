@@ -139,3 +139,24 @@ def test_recipe_table_lists_every_validation_file_with_dashes_where_a_measure_is
     assert [cell.strip() for cell in rows["new"][4:7]] == ["0.080 [0.040, 0.120]", "—", "0.610 [0.600, 0.620]"]
     assert [cell.strip() for cell in rows["old"][1:7]] == ["—"] * 6  # Young..Eyeglasses, adding, judge, parts
     assert "faces 11..20" in rows["old"][7]
+
+
+def test_the_strength_table_lists_each_strength_in_order_with_its_kept_shares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def attribute(flip: float, kept: float) -> dict:
+        return {"flip_rate": flip, "flip_rate_ci95": [flip - 0.05, flip + 0.05], "preserved": kept}
+
+    folder = tmp_path / "results" / "tiny"
+    for strength, flip in ((2.0, 0.7), (1.5, 0.6)):
+        measured = {"Male": attribute(flip, 0.85), "Smiling": attribute(0.8, 0.93)}
+        measured["Male"] |= {"independent_flip_rate": 0.75, "independent_flip_rate_ci95": [0.7, 0.8]}
+        data = {"strength": strength, "models": {"controllable": {"checkpoint": "x.pt", "attributes": measured}}}
+        (folder / "control_strength" / f"s{strength:g}").mkdir(parents=True)
+        (folder / "control_strength" / f"s{strength:g}" / "control.json").write_text(json.dumps(data))
+    load_reproduction_script("05_report.py", monkeypatch).write_report(tmp_path / "results", tmp_path / "results.md")
+    section = (tmp_path / "results.md").read_text().split("### Control at a stronger push")[1].split("###")[0]
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in section.splitlines() if line.startswith("| ")]
+    assert [row[0] for row in rows[1:]] == ["1.5", "2"]  # after the header, by strength
+    assert rows[2][2:7] == ["0.700 [0.650, 0.750]", "—", "0.800 [0.750, 0.850]", "—", "0.850 / — / 0.930 / —"]
+    assert rows[2][7:] == ["0.750 [0.700, 0.800]", "—", "`s2/control.json`"]

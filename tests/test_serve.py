@@ -93,9 +93,24 @@ def test_painted_parts_reach_the_models_that_read_parts(address: str) -> None:
     assert painted["fills"]["controllable"] != plain["fills"]["controllable"]
 
 
+def test_the_strength_pushes_the_attributes_of_the_models_that_read_them(address: str) -> None:
+    photo = Image.open(PHOTO).convert("RGB")
+    hole = np.zeros((128, 128), np.uint8)
+    hole[40:80, 40:90] = 255
+    body = {"image": data_url(photo), "mask": data_url(Image.fromarray(hole)), "attributes": {"Eyeglasses": 1}}
+    _, gentle = post(address, body)
+    status, pushed = post(address, {**body, "strength": 2})
+    assert status == 200
+    assert pushed["fills"]["none"] == gentle["fills"]["none"]  # no attribute condition: nothing to push
+    assert pushed["fills"]["controllable"] != gentle["fills"]["controllable"]
+
+
 def test_bad_input_is_a_400_that_names_the_field(address: str) -> None:
     status, answer = post(address, {"image": "not a picture", "mask": ""})
     assert status == 400 and answer["error"].startswith("image: expected an image data URL")
+    photo = data_url(Image.open(PHOTO).convert("RGB"))
+    status, answer = post(address, {"image": photo, "mask": photo, "strength": 9})
+    assert status == 400 and answer["error"] == "strength: expected a number in [0, 4], received 9"
 
 
 needs_chromium = pytest.mark.skipif(
@@ -152,6 +167,23 @@ def test_the_page_end_to_end_in_a_headless_browser(address: str, tmp_path: Path)
         assert link.get_attribute("href").startswith("data:image/png;base64,")
         if os.environ.get("SEMANTIC_INPAINT_SCREENSHOTS"):  # docs/images/serve.png is made this way
             page.screenshot(path=os.environ["SEMANTIC_INPAINT_SCREENSHOTS"], full_page=True)
+
+
+@needs_chromium
+def test_the_strength_field_reaches_the_models(address: str, tmp_path: Path) -> None:
+    with page_with_photo(address, tmp_path) as (page, box):
+        page.eval_on_selector("#brush", "brush => { brush.value = 40; }")
+        stroke(page, box, 0.35, 0.68, 0.45)  # the hole, across the eyes
+        page.select_option("select[data-attribute='Eyeglasses']", "1")
+        fills = []
+        for strength in ("1", "2"):
+            page.fill("#strength", strength)
+            page.click("#fill")
+            page.wait_for_function("document.getElementById('status').textContent.startsWith('done in ')")
+            fills.append(page.locator("figure.fill img").evaluate_all("images => images.map(image => image.src)"))
+            page.evaluate("document.getElementById('status').textContent = ''")
+        (none_1, full_1, controllable_1), (none_2, full_2, controllable_2) = fills
+        assert none_1 == none_2 and full_1 != full_2 and controllable_1 != controllable_2
 
 
 @needs_chromium

@@ -338,6 +338,41 @@ def recipe_section(folder: Path) -> list[str]:
     ]
 
 
+def strength_section(folder: Path) -> list[str]:
+    """The held-out control measurements at a stronger push (``control_strength/s*/control.json``:
+    ``07_measure_control.py --strength S``): per strength and model, each attribute's flip rate, the
+    share of the other attributes kept, and the gender and age judges' flip rates."""
+    rows = []
+    measured_files = [(json.loads(path.read_text()), path) for path in folder.glob("control_strength/*/control.json")]
+    for measured, path in sorted(measured_files, key=lambda pair: pair[0]["strength"]):
+        for model, scores in measured["models"].items():
+            attributes = scores["attributes"]
+            rows.append([
+                f"{measured['strength']:g}", model,
+                *(rate(attributes.get(name, {}), "flip_rate") for name in RECIPE_ATTRIBUTES),
+                " / ".join(f"{attributes[name]['preserved']:.3f}" if name in attributes else "—"
+                           for name in RECIPE_ATTRIBUTES),
+                rate(attributes.get("Male", {}), "independent_flip_rate"),
+                rate(attributes.get("Young", {}), "independent_flip_rate"),
+                f"`{path.parent.name}/control.json`",
+            ])  # fmt: skip
+    if not rows:
+        return []
+    header = ["strength", "model", *RECIPE_ATTRIBUTES, "others kept (per request)", "gender judge", "age judge",
+              "measured in"]  # fmt: skip
+    return [
+        "### Control at a stronger push\n\n"
+        "Generated from `control_strength/*/control.json` (`07_measure_control.py --strength S` on the "
+        "first held-out faces of the control table above, attribute requests only): each request moved S "
+        "times as far from the predicted signal (`Inpainter.inpaint(..., strength=S)`). Flip rates with 95 % "
+        "bootstrap intervals; others kept: the share of the other attributes read as on the unrequested "
+        "fill, under a Male / Young / Smiling / Eyeglasses request; the judges' flip rates for Male and "
+        "Young. The strengths measured and why, and what the fills look like: "
+        "[Controllable recipes](control-recipes.md#pushing-a-request-harder-strength-no-training).\n\n"
+        + table(header, rows)
+    ]
+
+
 #: the columns of the control table split by the direction asked
 DIRECTION_HEADER = [
     "model", "requested", "adding: faces", "adding: flip rate", "adding: without the request",
@@ -414,7 +449,7 @@ def write_report(results_root: Path = RESULTS_ROOT, output: Path = OUTPUT) -> No
     for folder in sorted(folders, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]):
         results = read_results(folder)
         body = summary_section(results) + embedder_sections(results) + inpainting_sections(results)
-        body += control_section(results) + recipe_section(folder)
+        body += control_section(results) + strength_section(folder) + recipe_section(folder)
         if body:
             sections.append(f"## Scale `{folder.name}`\n")
             sections.extend(body)

@@ -18,9 +18,11 @@ parts inside its hole (:func:`semantic_inpaint.control_metrics.part_control`), r
 segmentation embedder and, with ``--judges``, by part maps drawn from FaceMesh's landmarks
 (face parts only: FaceMesh draws no hair). With ``--reader``, another attribute embedder than
 the model's own (e.g. the robust reader of a recipe's consistency term) reads the originals and
-the fills. Writes ``control.json`` to the config's results folder and prints the tables: flip
-rate, the same share without a request, how many of the other attributes stay as they were (and
-the three that change most), and the parts' mIoU inside the hole with 95 % bootstrap intervals.
+the fills. With ``--strength S``, every request pushes S times as far from the prediction
+(:meth:`Inpainter.inpaint`'s ``strength``; 1 by default). Writes ``control.json`` to the
+config's results folder and prints the tables: flip rate, the same share without a request, how
+many of the other attributes stay as they were (and the three that change most), and the parts'
+mIoU inside the hole with 95 % bootstrap intervals.
 Models that an earlier ``control.json`` in that folder measured on the same faces with the same
 requests are kept (the ones named in ``--models`` are measured again), so a new model is
 measured without the runs of the others.
@@ -106,7 +108,9 @@ def part_scores(confusions: dict[str, dict[str, Tensor]]) -> dict[str, dict]:
 
 
 #: what a measurement depends on besides the model: two with the same values are comparable
-MEASURED_LIKE = ("config", "overrides", "data", "images", "reader", "judges", "young_below")
+MEASURED_LIKE = ("config", "overrides", "data", "images", "reader", "judges", "young_below", "strength")
+#: settings added after some files were written, and the value those files were measured with
+LATER_SETTINGS = {"strength": 1.0}
 
 
 def earlier_models(path: Path, report: dict, attributes: list[str], parts: bool) -> dict[str, dict]:
@@ -117,7 +121,7 @@ def earlier_models(path: Path, report: dict, attributes: list[str], parts: bool)
     if not path.exists():
         return {}
     earlier = json.loads(path.read_text())
-    if any(earlier.get(key) != report[key] for key in MEASURED_LIKE):
+    if any(earlier.get(key, LATER_SETTINGS.get(key)) != report[key] for key in MEASURED_LIKE):
         print(f"{path}: measured on other faces or settings, its models are left out")
         return {}
     return {
@@ -141,6 +145,9 @@ def main() -> None:
     )
     parser.add_argument("--judges", action="store_true", help="independent readers (semantic-inpaint[judges])")
     parser.add_argument("--young-below", type=float, default=40.0, help="age judge: Young under this many years")
+    parser.add_argument(
+        "--strength", type=float, default=1.0, help="how hard each request pushes (Inpainter.inpaint's strength)"
+    )
     add_set_argument(parser)
     args = parser.parse_args()
     config = load_config(args.config, EvaluationConfig, args.set)
@@ -157,6 +164,7 @@ def main() -> None:
         "reader": args.reader,
         "judges": args.judges,
         "young_below": args.young_below if args.judges else None,
+        "strength": args.strength,
     }
     reader = load_reader(args.reader) if args.reader else None
     report["models"] = earlier_models(Path(config.results) / "control.json", report, args.attributes, args.parts)
@@ -167,13 +175,16 @@ def main() -> None:
         independent = age_gender_readers(args.young_below) if args.judges else {}
         independent = {key: read for key, read in independent.items() if key in args.attributes}
         with torch.inference_mode():
-            scores = attribute_control(model, pairs, args.attributes, judge=reader, independent=independent)
+            scores = attribute_control(
+                model, pairs, args.attributes, judge=reader, independent=independent, strength=args.strength
+            )
         report["models"][name] = {"checkpoint": checkpoint, "attributes": scores}
         if args.parts:
             readers = {"facemesh": facemesh_parts(config.resolution)} if args.judges else {}
             pairs = first_faces(dataset, config.batch_size, args.images, masks)
             with torch.inference_mode():
-                report["models"][name]["parts"] = part_scores(part_control(model, pairs, readers))
+                confusions = part_control(model, pairs, readers, strength=args.strength)
+                report["models"][name]["parts"] = part_scores(confusions)
     write_json(Path(config.results) / "control.json", report)
     print(
         f"{'model':<14} {'attribute':<12} {'flip rate':>22} {'adding/unasked':>14} {'removing/unasked':>16} "

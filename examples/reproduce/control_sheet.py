@@ -9,7 +9,8 @@ faces from ``--first`` (25001..: validation faces, never trained on, not the eva
 split), one column of the original, the centred half-side hole, the fill with no request
 and the fill with each of ``--attributes`` set to the opposite of what the model's attribute
 embedder reads on the original (as ``07_measure_control.py`` asks), each filled through
-``Inpainter`` as users run it. The sheet is scaled ``--zoom`` times, nearest neighbour.
+``Inpainter`` as users run it, at ``--strength`` (1: the requested value). The sheet is scaled
+``--zoom`` times, nearest neighbour.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=25001)
     parser.add_argument("--count", type=int, default=6)
     parser.add_argument("--zoom", type=int, default=2)
+    parser.add_argument("--strength", type=float, default=1.0, help="how hard each request pushes")
     args = parser.parse_args()
     inpainter = cpu_inpainter(args.model)
     resolution = inpainter.resolution
@@ -46,7 +48,9 @@ def main() -> None:
         requested = ~reading[:, embedder.entry_index(name)]  # the opposite of what the face shows
         rows.append(
             requested_fills(
-                lambda faces, holes, value, name=name: inpainter.inpaint(faces, holes, attributes={name: value}),
+                lambda faces, holes, value, name=name: inpainter.inpaint(
+                    faces, holes, attributes={name: value}, strength=args.strength
+                ),
                 images,
                 hole,
                 requested,
