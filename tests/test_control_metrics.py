@@ -239,6 +239,20 @@ def test_the_guide_quotes_the_saved_control_measurement() -> None:
     assert f"{psnr['controllable']:.2f} dB against {psnr['full']:.2f}" in guide
 
 
+@pytest.mark.parametrize("strength", ["1.5", "2"])
+def test_the_guide_quotes_the_saved_strength_measurement(strength: str) -> None:
+    root = Path(__file__).resolve().parents[1]
+    saved = json.loads(
+        (root / f"examples/reproduce/results/small64/control_strength/s{strength}/control.json").read_text()
+    )
+    assert saved["strength"] == float(strength) and saved["data"]["options"]["first"] == 24001  # the held-out faces
+    scores = saved["models"]["controllable"]["attributes"]
+    guide = " ".join((root / "docs/getting-started.md").read_text().split())
+    quoted = " / ".join(f"{scores[name]['flip_rate']:.3f}" for name in CONTROLLABLE_NAMES)
+    assert quoted in guide, f"getting-started.md should quote the flip rates at strength {strength}: {quoted}"
+    assert f"{scores['Eyeglasses']['preserved']:.3f}" in guide
+
+
 def test_a_judge_reading_the_attributes_in_another_order_is_refused() -> None:
     reordered = ["Smiling", "Male", "Eyeglasses"]
     options = {"num_attributes": 3, "width": 4, "attribute_names": reordered}
