@@ -100,6 +100,7 @@ def test_a_control_measurement_keeps_the_models_measured_earlier_on_the_same_fac
         "reader": None,
         "judges": True,
         "young_below": 40.0,
+        "strength": 1.0,
     }
     attributes = {"Male": {"flip_rate": 0.4}, "Smiling": {"flip_rate": 0.5}}
     earlier = {
@@ -119,3 +120,9 @@ def test_a_control_measurement_keeps_the_models_measured_earlier_on_the_same_fac
     assert module.earlier_models(saved, no_judge, ["Male", "Smiling"], parts=True) == {}
     robust_reader = {**setup, "reader": "attribute_robust.safetensors"}  # flip rates read by another embedder
     assert module.earlier_models(saved, robust_reader, ["Male", "Smiling"], parts=True) == {}
+    pushed = {**setup, "strength": 2.0}  # requests pushed twice as far
+    assert module.earlier_models(saved, pushed, ["Male", "Smiling"], parts=True) == {}
+    before_strength = {key: value for key, value in setup.items() if key != "strength"}
+    saved.write_text(json.dumps({**before_strength, "models": earlier}))  # written before strength existed: at 1
+    assert list(module.earlier_models(saved, setup, ["Male", "Smiling"], parts=True)) == ["with_parts"]
+    assert module.earlier_models(saved, pushed, ["Male", "Smiling"], parts=True) == {}
