@@ -6,6 +6,7 @@ import argparse
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,18 +80,26 @@ def load_inpainter(args: argparse.Namespace, device: str, compile: bool = False,
     return Inpainter.from_checkpoint(args.checkpoint, device=device, compile=compile, blend=blend)
 
 
-def attribute_requests(settings: list[str]) -> dict[str, float]:
-    """``["Smiling=1", "Male=0"]`` → ``{"Smiling": 1.0, "Male": 0.0}``."""
-    requests = {}
+def named_numbers(settings: list[str], error: Callable[[str], str]) -> dict[str, float]:
+    """``["Smiling=1", "Male=0"]`` → ``{"Smiling": 1.0, "Male": 0.0}``; a setting that is not
+    ``NAME=NUMBER`` is a ``ValueError`` with the message ``error(setting)``."""
+    numbers = {}
     for setting in settings:
         name, equals, value = setting.partition("=")
         try:
-            requests[name.strip()] = float(value)
+            numbers[name.strip()] = float(value)
         except ValueError:
             equals = ""
         if not equals or not name.strip():
-            raise ValueError(f"--set: expected NAME=VALUE with a number VALUE in [0, 1], received {setting!r}")
-    return requests
+            raise ValueError(error(setting))
+    return numbers
+
+
+def attribute_requests(settings: list[str]) -> dict[str, float]:
+    """``["Smiling=1", "Male=0"]`` → ``{"Smiling": 1.0, "Male": 0.0}``."""
+    return named_numbers(
+        settings, lambda setting: f"--set: expected NAME=VALUE with a number VALUE in [0, 1], received {setting!r}"
+    )
 
 
 def strength_setting(settings: list[str]) -> float | dict[str, float]:
@@ -102,18 +111,10 @@ def strength_setting(settings: list[str]) -> float | dict[str, float]:
             return float(settings[0])
         except ValueError:
             pass
-    strengths = {}
-    for setting in settings:
-        name, equals, value = setting.partition("=")
-        try:
-            strengths[name.strip()] = float(value)
-        except ValueError:
-            equals = ""
-        if not equals or not name.strip():
-            raise ValueError(
-                f"--strength: expected one number S, or CONDITION=S (repeatable), received {' '.join(settings)!r}"
-            )
-    return strengths
+    given = " ".join(settings)
+    return named_numbers(
+        settings, lambda _: f"--strength: expected one number S, or CONDITION=S (repeatable), received {given!r}"
+    )
 
 
 def command_inpaint(args: argparse.Namespace) -> None:

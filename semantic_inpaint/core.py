@@ -296,14 +296,12 @@ def apply_overrides(
             strength is not in ``[0, MAX_STRENGTH]``.
 
     Examples:
-        >>> class Colour(SemanticEmbedder):
-        ...     kind, target_key, names = "vector", "colour", ["red", "green"]
-        ...     def logits(self, image): return image.mean(dim=(2, 3))[:, :2]
-        ...     def activate(self, logits): return logits.sigmoid()
-        ...     def pretrain_loss(self, image, target): return (self.logits(image) - target).square().mean()
-        >>> signals = {"colour": torch.tensor([[0.5, 0.25]])}
-        >>> apply_overrides({"colour": Colour("colour", 2)}, signals, {"colour": {"green": 1.0}}, None, strength=2)
-        {'colour': tensor([[0.5000, 1.7500]])}
+        >>> from semantic_inpaint.registry import get_registry
+        >>> options = {"num_attributes": 2, "width": 4, "attribute_names": ["Male", "Smiling"]}
+        >>> embedders = {"attribute": get_registry().build("embedder", "attribute", options)}
+        >>> signals = {"attribute": torch.tensor([[0.5, 0.25]])}
+        >>> apply_overrides(embedders, signals, {"attribute": {"Smiling": 1.0}}, None, strength=2)
+        {'attribute': tensor([[0.5000, 1.7500]])}
     """
     unknown = sorted(set(overrides) - set(embedders))
     if unknown:
