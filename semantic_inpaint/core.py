@@ -254,6 +254,20 @@ def strength_value(value: Any, name: str = "strength") -> float:
     return float(value)
 
 
+def check_conditions(named: Collection[str], conditions: Collection[str], argument: str) -> None:
+    """Raise a ``ValueError`` naming ``argument`` when ``named`` holds a condition not in ``conditions``.
+
+    Examples:
+        >>> check_conditions(["colour"], ["attribute"], "overrides")
+        Traceback (most recent call last):
+        ...
+        ValueError: overrides: this model has no condition ['colour']; its conditions: ['attribute']
+    """
+    unknown = sorted(set(named) - set(conditions))
+    if unknown:
+        raise ValueError(f"{argument}: this model has no condition {unknown}; its conditions: {sorted(conditions)}")
+
+
 def strengths_by_condition(strength: Strength, conditions: Collection[str]) -> dict[str, float]:
     """Each of ``conditions``' request strength (see :func:`apply_overrides`): one number for all,
     or ``{condition: number}`` with the conditions it leaves out at 1.
@@ -267,9 +281,7 @@ def strengths_by_condition(strength: Strength, conditions: Collection[str]) -> d
     """
     if not isinstance(strength, Mapping):
         return dict.fromkeys(conditions, strength_value(strength))
-    unknown = sorted(set(strength) - set(conditions))
-    if unknown:
-        raise ValueError(f"strength: this model has no condition {unknown}; its conditions: {sorted(conditions)}")
+    check_conditions(strength, conditions, "strength")
     return {name: strength_value(strength.get(name, 1.0), f"strength[{name!r}]") for name in conditions}
 
 
@@ -303,9 +315,7 @@ def apply_overrides(
         >>> apply_overrides(embedders, signals, {"attribute": {"Smiling": 1.0}}, None, strength=2)
         {'attribute': tensor([[0.5000, 1.7500]])}
     """
-    unknown = sorted(set(overrides) - set(embedders))
-    if unknown:
-        raise ValueError(f"overrides: this model has no condition {unknown}; its conditions: {sorted(embedders)}")
+    check_conditions(overrides, embedders, "overrides")
     if where not in ("hole", "everywhere"):
         raise ValueError(f"where: expected 'hole' or 'everywhere', received {where!r}")
     strengths = strengths_by_condition(strength, embedders)

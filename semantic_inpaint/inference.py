@@ -23,7 +23,14 @@ from PIL import Image
 from torch import Tensor
 
 from semantic_inpaint.config import SHIPPED_PREFIX, RunConfig
-from semantic_inpaint.core import KEEP_LABEL, OverrideWhere, Strength, composite, strengths_by_condition
+from semantic_inpaint.core import (
+    KEEP_LABEL,
+    OverrideWhere,
+    Strength,
+    check_conditions,
+    composite,
+    strengths_by_condition,
+)
 from semantic_inpaint.face_alignment import FaceDetector, FaceWindow
 from semantic_inpaint.hole_windows import Bounds, HoleWindow, hole_bounds, hole_windows
 from semantic_inpaint.inference_graph import InpaintingGraph
@@ -512,9 +519,7 @@ class Inpainter:
                 wanted[name] = request
         if not wanted:
             return None
-        unknown = sorted(set(wanted) - set(embedders))
-        if unknown:
-            raise ValueError(f"signals: this model has no condition {unknown}; its conditions: {sorted(embedders)}")
+        check_conditions(wanted, embedders, "signals")
         if parts_where not in ("hole", "everywhere"):
             raise ValueError(f"parts_where: expected 'hole' or 'everywhere', received {parts_where!r}")
         checked = {
