@@ -316,6 +316,16 @@ class ModelConfig(StrictModel):
         "shift it as training goes on; the whole-image L2 pulls on that mean only in proportion to the hole's share of "
         "the image; 0: off (the paper)",
     )
+    raw_colour_weight: float = Field(
+        0.0,
+        ge=0,
+        le=1000,
+        description="weight of the same mean-colour L2 on the generator's output before the blend, inside each hole "
+        "and on the known pixels that touch it (each held to the original's), on the samples the pixel term "
+        "reconstructs: the blend cancels a shift the fill and its ring share, so losses on the blended fill leave both "
+        "free to drift together, and what the blend leaves of their difference depends on the hole's shape; only with "
+        "blend_in_training; 0: off (the paper)",
+    )
     blend_in_training: bool = Field(
         False,
         description="every loss judges the fill Poisson-blended into the known pixels, as Inpainter returns it "
@@ -343,6 +353,11 @@ class ModelConfig(StrictModel):
         unknown = sorted(set(self.control.flip_entries) - set(names))
         if unknown:
             raise ValueError(f"control.flip_entries: expected names of conditions among {names}, received {unknown}")
+        if self.raw_colour_weight and not self.blend_in_training:
+            raise ValueError(
+                f"raw_colour_weight: used only with blend_in_training true (without the blend, hole_colour_weight "
+                f"holds the output itself), received {self.raw_colour_weight} with blend_in_training false"
+            )
         if self.local_size is not None and self.local_size > self.resolution:
             raise ValueError(
                 f"local_size: expected at most the resolution ({self.resolution}), received {self.local_size}"

@@ -9,6 +9,7 @@ colour, per channel, to be the original's, and leaves everything but that mean f
 
 from __future__ import annotations
 
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -35,3 +36,37 @@ def hole_colour_l2(prediction: Tensor, target: Tensor, hole: Tensor) -> Tensor:
     area = hole.sum(dim=(2, 3)).clamp_min(1.0)
     mean_error = ((prediction - target) * hole).sum(dim=(2, 3)) / area
     return mean_error.square().mean()
+
+
+def known_ring(hole: Tensor) -> Tensor:
+    """The known pixels that touch the hole (8-neighbourhood): ``(B, 1, H, W)`` in ``{0, 1}``
+    from a ``(B, 1, H, W)`` hole in ``{0, 1}``.
+
+    Examples:
+        >>> import torch
+        >>> hole = torch.zeros(1, 1, 5, 5); hole[..., 2, 2] = 1
+        >>> int(known_ring(hole).sum()), float(known_ring(hole)[0, 0, 2, 2])
+        (8, 0.0)
+    """
+    return F.max_pool2d(hole, 3, stride=1, padding=1) - hole
+
+
+def raw_colour_l2(output: Tensor, target: Tensor, hole: Tensor) -> Tensor:
+    """:func:`hole_colour_l2` of the generator's output before the blend, inside the hole plus
+    the same on the hole's known ring: both mean colours held to the original's.
+
+    Poisson blending moves the fill by the ring's error, so it cancels any shift that the fill
+    and its ring share: a loss on the blended fill leaves both free to drift together, and what
+    the blend leaves of their difference depends on the hole's shape. Holding the two means
+    anchors the output itself, leaving the blend nothing to correct.
+
+    Shape: ``output``, ``target`` ``(B, C, H, W)`` in ``[-1, 1]``; ``hole`` ``(B, 1, H, W)`` in
+    ``{0, 1}``; a scalar.
+
+    Examples:
+        >>> import torch
+        >>> hole = torch.zeros(1, 1, 6, 6); hole[..., 2:4, 2:4] = 1
+        >>> float(raw_colour_l2(torch.full((1, 3, 6, 6), 0.5), torch.zeros(1, 3, 6, 6), hole))  # a shared shift
+        0.5
+    """
+    return hole_colour_l2(output, target, hole) + hole_colour_l2(output, target, known_ring(hole.to(output.dtype)))

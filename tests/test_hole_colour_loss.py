@@ -1,4 +1,5 @@
-"""The hole-colour term: it sees the hole's mean colour and nothing else, and it trains."""
+"""The hole-colour terms: they see mean colours (the hole's; the raw output's hole and ring) and
+nothing else, and they train."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semantic_inpaint.config import RunConfig
-from semantic_inpaint.hole_colour_loss import hole_colour_l2
+from semantic_inpaint.hole_colour_loss import hole_colour_l2, known_ring, raw_colour_l2
 from semantic_inpaint.training import Trainer
 from tests.conftest import tiny_run
 
@@ -82,3 +83,44 @@ def test_the_term_alone_removes_a_colour_cast_from_a_trained_offset() -> None:
         hole_colour_l2(target + cast + correction, target, hole).backward()
         optimizer.step()
     torch.testing.assert_close(correction.detach(), -cast, atol=1e-3, rtol=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), hole_shift=st.floats(-1, 1), ring_shift=st.floats(-1, 1))
+def test_the_raw_term_holds_the_hole_and_its_ring_and_ignores_the_rest(
+    seed: int, hole_shift: float, ring_shift: float
+) -> None:
+    torch.manual_seed(seed)
+    target = torch.rand(4, 3, 16, 16) * 2 - 1
+    hole = random_holes(seed, 4, 16)
+    ring = known_ring(hole)
+    assert not (ring * hole).any() and torch.equal(ring + hole, (ring + hole).clamp(0, 1))
+    far = 1 - hole - ring
+    assert float(raw_colour_l2(target + torch.randn_like(target) * far, target, hole)) == 0.0
+    shifted = raw_colour_l2(target + hole_shift * hole + ring_shift * ring, target, hole)
+    expected = (hole_shift**2 + ring_shift**2) * 3 / 4  # the first image has neither hole nor ring
+    assert float(shifted) == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_shift_shared_by_fill_and_ring_survives_the_blend_but_not_the_raw_term() -> None:
+    """Why the raw term exists: the blended fill is blind to a shift of the whole output."""
+    from semantic_inpaint.poisson_blend import poisson_blend
+
+    torch.manual_seed(0)
+    target = torch.rand(2, 3, 16, 16) * 2 - 1
+    hole = torch.zeros(2, 1, 16, 16)
+    hole[..., 4:12, 4:12] = 1
+    shifted = target + 0.3
+    in_hole = poisson_blend(shifted, target, hole) * hole
+    torch.testing.assert_close(in_hole, poisson_blend(target, target, hole) * hole, atol=1e-4, rtol=0)
+    assert float(raw_colour_l2(shifted, target, hole)) == pytest.approx(2 * 0.09, abs=1e-6)
+
+
+def test_the_raw_term_needs_the_blend_and_a_run_logs_it(tmp_path: Path) -> None:
+    config = tiny_run(tmp_path / "raw", steps=2, recalibration_batches=0).model_dump()
+    config["model"] |= {"raw_colour_weight": 1.0}
+    with pytest.raises(ValueError, match="raw_colour_weight: used only with blend_in_training true"):
+        RunConfig.model_validate(config)
+    config["model"] |= {"blend_in_training": True}
+    record = Trainer(RunConfig.model_validate(config)).fit(progress=False)
+    assert record["step"] == 2 and record["raw_colour"] > 0 and "hole_colour" not in record

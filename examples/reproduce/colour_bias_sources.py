@@ -33,11 +33,11 @@ import argparse
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from common import cpu_inpainter, faces
 from torch import Tensor
 
 from semantic_inpaint.core import composite
+from semantic_inpaint.hole_colour_loss import known_ring
 from semantic_inpaint.inference import Inpainter
 from semantic_inpaint.io import load_checkpoint
 from semantic_inpaint.masks import CenteredSquare
@@ -62,11 +62,6 @@ def hole_scores(filled: Tensor, images: Tensor, masks: Tensor) -> str:
     bias = {name[-1]: round(value.mean().item(), 4) for name, value in hole_colour_bias(filled, images, masks).items()}
     mse = ((filled - images) ** 2 * masks).sum() / (masks.sum() * 3)
     return f"hole bias {bias}, hole PSNR {10 * torch.log10(4 / mse).item():.2f} dB"
-
-
-def known_ring(masks: Tensor) -> Tensor:
-    """``(N, 1, H, W)`` in ``{0, 1}``: the known pixels that touch the hole."""
-    return F.max_pool2d(masks, 3, stride=1, padding=1) - masks
 
 
 def mean_error(output: Tensor, images: Tensor, where: Tensor) -> Tensor:

@@ -34,7 +34,7 @@ from semantic_inpaint.config import ComponentConfig, ModelConfig, RunConfig, map
 from semantic_inpaint.core import composite
 from semantic_inpaint.feature_matching import feature_matching_loss
 from semantic_inpaint.folding import folded_copy
-from semantic_inpaint.hole_colour_loss import hole_colour_l2
+from semantic_inpaint.hole_colour_loss import hole_colour_l2, raw_colour_l2
 from semantic_inpaint.hole_crops import hole_crops
 from semantic_inpaint.io import (
     CHECKPOINT_FORMAT,
@@ -574,9 +574,9 @@ class Trainer:
         r1_gamma = self.config.model.r1_gamma
         real = image.detach().requires_grad_(True) if r1_gamma > 0 else image
         with autocast(self.device, amp):
-            prediction = self.generator(image, mask, signals_input)
-            if self.config.model.blend_in_training:  # the losses judge what Inpainter returns
-                prediction = blend_for_training(prediction, image, mask)
+            output = self.generator(image, mask, signals_input)
+            # the losses judge what Inpainter returns
+            prediction = blend_for_training(output, image, mask) if self.config.model.blend_in_training else output
             fake = composite(prediction, image, mask)
             pairs, pairing = self._pairs(image.shape[0], signals_real, signals_asked, signals_wrong)
             both = torch.cat([real, fake.detach()])
@@ -642,6 +642,9 @@ class Trainer:
             if self.config.model.hole_colour_weight:  # the seam's colour, on the samples reconstructed
                 hole_colour = hole_colour_l2(prediction[swapped:].float(), image[swapped:], mask[swapped:])
                 loss_g = loss_g + self.config.model.hole_colour_weight * hole_colour
+            if self.config.model.raw_colour_weight:  # what the blend would have to correct
+                raw_colour = raw_colour_l2(output[swapped:].float(), image[swapped:], mask[swapped:])
+                loss_g = loss_g + self.config.model.raw_colour_weight * raw_colour
             if self.config.model.feature_matching:
                 matching = feature_matching_loss(self.discriminator, image, fake)
                 loss_g = loss_g + self.config.model.feature_matching * matching
@@ -669,6 +672,8 @@ class Trainer:
             metrics["low_pass"] = low_pass
         if self.config.model.hole_colour_weight:
             metrics["hole_colour"] = hole_colour
+        if self.config.model.raw_colour_weight:
+            metrics["raw_colour"] = raw_colour
         if control.donor_target_weight and requests is not None:
             metrics["donor_target"] = donor_term
             metrics["donor_found"] = donor_found.float().mean()
