@@ -39,8 +39,9 @@ def test_a_model_scored_once_stays_in_the_tables_after_its_run_folder_is_gone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     runs = tmp_path / "gan"
-    for name, steps in (("early", 1), ("later", 2)):
-        Trainer(tiny_run(runs / name, steps=steps)).fit()
+    Trainer(tiny_run(runs / "early", steps=1)).fit()
+    Trainer(tiny_run(runs / "later", steps=1)).fit()
+    Trainer(tiny_run(runs / "later", steps=2), resume=True).fit()  # its config.yaml still plans 1 step
     config = tmp_path / "evaluate.yaml"
     config.write_text(
         yaml.safe_dump(

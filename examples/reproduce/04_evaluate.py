@@ -100,10 +100,13 @@ def gender_judge_check(judge: Judge, data: DataConfig, config: EvaluationConfig)
 
 
 def training_summary(run: Path) -> dict[str, Any]:
-    """How the run in folder ``run`` was trained: steps, seconds, device and condition weights."""
+    """How the run in folder ``run`` was trained: steps, seconds, device and condition weights.
+
+    The steps are the last logged step: ``config.yaml`` keeps the first run's plan when a run is
+    resumed to more steps."""
     config, last = load_config(run / "config.yaml"), last_record(run / "metrics.jsonl")
     return {
-        "steps": config.training.steps,
+        "steps": last.get("step", config.training.steps),
         "seconds": last.get("elapsed_seconds"),
         "device": last.get("device"),
         "condition_weights": {c.embedder.name: c.weight for c in config.model.conditions},
