@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from semantic_inpaint.config import RunConfig
 from semantic_inpaint.hole_colour_loss import hole_colour_l2, known_ring, raw_colour_l2
+from semantic_inpaint.poisson_blend import poisson_blend
 from semantic_inpaint.training import Trainer
 from tests.conftest import tiny_run
 
@@ -104,8 +105,6 @@ def test_the_raw_term_holds_the_hole_and_its_ring_and_ignores_the_rest(
 
 def test_a_shift_shared_by_fill_and_ring_survives_the_blend_but_not_the_raw_term() -> None:
     """Why the raw term exists: the blended fill is blind to a shift of the whole output."""
-    from semantic_inpaint.poisson_blend import poisson_blend
-
     torch.manual_seed(0)
     target = torch.rand(2, 3, 16, 16) * 2 - 1
     hole = torch.zeros(2, 1, 16, 16)
