@@ -66,25 +66,44 @@ class RandomRectangles(MaskGenerator):
     """One axis-aligned rectangle per image, random position and random sides.
 
     Sides are drawn independently and uniformly among the integers in
-    ``[round(min_fraction·S), round(max_fraction·S)]``.
+    ``[round(min_fraction·S), round(max_fraction·S)]``. The paper places the rectangle
+    uniformly anywhere in the image; with ``centred_share > 0`` that share of the images
+    (drawn per image) gets its rectangle's centre drawn uniformly within ``±centre_spread·S``
+    of the image centre instead, where an aligned face has its eyes, nose and mouth.
 
     Args:
         resolution: S, the image size in pixels (context from the config).
         min_fraction: the shortest side as a share of S (the paper: 80 px at 256).
         max_fraction: the longest side as a share of S (the paper: 160 px at 256).
+        centred_share: the expected share of rectangles placed around the centre, in ``[0, 1]``
+            (0, the default, is the paper's masks with the same random draws).
+        centre_spread: how far such a rectangle's centre may lie from the image centre, as a
+            share of S along each axis (rectangles are kept inside the image).
 
     Examples:
         >>> masks = RandomRectangles(64)(8, generator=torch.Generator().manual_seed(0))
         >>> masks.shape, sorted(masks.unique().tolist())
         (torch.Size([8, 1, 64, 64]), [0.0, 1.0])
+        >>> centred = RandomRectangles(64, centred_share=1.0, centre_spread=0.125)(8)
+        >>> bool(centred[:, :, 24:40, 24:40].amax(dim=(2, 3)).all())  # every hole covers the middle
+        True
     """
 
-    def __init__(self, resolution: int, min_fraction: Fraction = 80 / 256, max_fraction: Fraction = 160 / 256) -> None:
+    def __init__(
+        self,
+        resolution: int,
+        min_fraction: Fraction = 80 / 256,
+        max_fraction: Fraction = 160 / 256,
+        centred_share: Annotated[float, Field(ge=0, le=1)] = 0.0,
+        centre_spread: Annotated[float, Field(ge=0, le=0.5)] = 0.125,
+    ) -> None:
         super().__init__(resolution)
         if min_fraction > max_fraction:
             raise ValueError(f"min_fraction: expected <= max_fraction={max_fraction}, received {min_fraction}")
         self.min_side = max(1, round(min_fraction * resolution))
         self.max_side = max(self.min_side, round(max_fraction * resolution))
+        self.centred_share = centred_share
+        self.centre_spread = centre_spread
 
     def __call__(self, batch_size, *, device="cpu", generator=None):
         u = self._uniform((4, batch_size), device, generator)
@@ -93,7 +112,17 @@ class RandomRectangles(MaskGenerator):
         width = (self.min_side + (u[1] * span).floor()).clamp(max=self.max_side)
         top = (u[2] * (self.resolution - height + 1)).floor()
         left = (u[3] * (self.resolution - width + 1)).floor()
+        if self.centred_share > 0:  # no extra draw otherwise: the paper's masks stay as they were
+            centred = self._uniform((batch_size,), device, generator) < self.centred_share
+            top = torch.where(centred, self._around_centre(u[2], height), top)
+            left = torch.where(centred, self._around_centre(u[3], width), left)
         return _box_mask(top, left, height, width, self._coordinates(device))
+
+    def _around_centre(self, u: Tensor, side: Tensor) -> Tensor:
+        """``(B,)`` first rows (or columns) of sides ``side`` whose centres lie within
+        ``±centre_spread·S`` of the image centre, ``u`` uniform in ``[0, 1)``, kept in the image."""
+        centre = self.resolution / 2 + (2 * u - 1) * self.centre_spread * self.resolution
+        return (centre - side / 2).round().clamp(min=0).minimum(self.resolution - side)
 
 
 class CenteredSquare(MaskGenerator):

@@ -49,6 +49,45 @@ def test_rectangle_sides_stay_within_bounds(resolution: int, seed: int, batch: i
     assert (hole.sum(dim=(1, 2)) == heights * widths).all()  # one solid rectangle
 
 
+@settings(max_examples=40, deadline=None)
+@given(resolution=resolutions, seed=seeds, batch=batches, spread=st.floats(0, 0.5))
+def test_centred_rectangles_have_their_centre_within_the_spread(
+    resolution: int, seed: int, batch: int, spread: float
+) -> None:
+    masks = RandomRectangles(resolution, centred_share=1.0, centre_spread=spread)
+    hole = masks(batch, generator=torch.Generator().manual_seed(seed)).bool()[:, 0]
+    index = torch.arange(resolution, dtype=torch.float32)
+    for axis in (1, 2):  # rows, then columns
+        covered = hole.any(dim=axis).float()  # (B, S): the rectangle's extent along the other axis
+        first = (covered * index).masked_fill(covered == 0, resolution).amin(dim=1)
+        last = (covered * index).amax(dim=1)
+        centre = (first + last + 1) / 2
+        side = last - first + 1
+        farthest = spread * resolution + 0.5  # rounding to whole pixels moves a centre by half a pixel
+        kept_inside = (first == 0) | (last == resolution - 1)  # a rectangle pushed back into the image
+        assert (((centre - resolution / 2).abs() <= farthest) | kept_inside).all()
+        assert ((side >= masks.min_side) & (side <= masks.max_side)).all()
+
+
+def test_centred_share_is_the_share_of_centred_rectangles_and_zero_keeps_the_papers_masks() -> None:
+    seed = torch.Generator().manual_seed
+    paper = RandomRectangles(64)(4000, generator=seed(3))
+    assert torch.equal(RandomRectangles(64, centred_share=0.0)(4000, generator=seed(3)), paper)
+    half = RandomRectangles(64, centred_share=0.5, centre_spread=0.0)(4000, generator=seed(3))
+    # centred rectangles always cover the image's middle pixels; the paper's do in about 0.67 of images
+    assert share_covering_the_middle(half) == pytest.approx(0.5 + 0.5 * share_covering_the_middle(paper), abs=0.03)
+
+
+def share_covering_the_middle(masks: torch.Tensor) -> float:
+    """The share of ``(B, 1, 64, 64)`` masks whose hole covers one of the four middle pixels."""
+    return masks[:, 0, 31:33, 31:33].amax(dim=(1, 2)).mean().item()
+
+
+def test_centred_share_outside_zero_to_one_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="centred_share"):
+        get_registry().build("mask_generator", "rectangles", {"centred_share": 1.5}, resolution=64)
+
+
 def test_paper_rectangle_sides_at_256_are_80_to_160() -> None:
     masks = RandomRectangles(256)
     assert (masks.min_side, masks.max_side) == (80, 160)
