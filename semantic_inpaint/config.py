@@ -545,15 +545,22 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+def apply_overrides(
+    data: dict[str, Any], overrides: Sequence[str], model: type[BaseModel] | None = None
+) -> dict[str, Any]:
     """``data`` with dotted ``KEY=VALUE`` overrides applied (values parsed as YAML).
 
     A list item is addressed by its index (``model.conditions.0.weight=0``). The result is
-    validated by the caller, so a misspelt key is reported by name.
+    validated by the caller, so a misspelt key is reported by name. A section that ``data``
+    leaves out is created by the override: with ``model`` (the config class ``data`` is
+    validated as) it starts from that field's default, so ``training.masks.options.X=1``
+    sets an option of the default mask generator instead of dropping its name.
 
     Examples:
         >>> apply_overrides({"training": {"steps": 5}}, ["training.steps=100", "training.amp=off"])
         {'training': {'steps': 100, 'amp': 'off'}}
+        >>> apply_overrides({}, ["training.masks.options.centred_share=0.5"], RunConfig)["training"]
+        {'masks': {'name': 'rectangles', 'options': {'centred_share': 0.5}}}
     """
     data = copy.deepcopy(data)
     for override in overrides:
@@ -563,8 +570,10 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
         value = _parse_value(text)
         *parents, leaf = key.strip().split(".")
         node: Any = data
+        section = model
         for depth, part in enumerate(parents):
-            node = _child(node, part, ".".join(parents[: depth + 1]), create=True)
+            node = _child(node, part, ".".join(parents[: depth + 1]), section)
+            section = _field_model(section, part)
         if isinstance(node, list):
             node[_index(node, leaf, key)] = value
         elif isinstance(node, dict):
@@ -585,13 +594,29 @@ def _parse_value(text: str) -> Any:
     return value
 
 
-def _child(node: Any, part: str, path: str, create: bool) -> Any:
+def _field_model(section: type[BaseModel] | None, part: str) -> type[BaseModel] | None:
+    """The config class of field ``part`` of ``section``, where it is one (not a list or a dict)."""
+    field = section.model_fields.get(part) if section is not None else None
+    annotation = field.annotation if field is not None else None
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _default_section(section: type[BaseModel] | None, part: str) -> dict[str, Any]:
+    """Field ``part``'s default as plain data where it is a config section with one, else ``{}``."""
+    field = section.model_fields.get(part) if section is not None else None
+    default = field.get_default(call_default_factory=True) if field is not None and not field.is_required() else None
+    return default.model_dump(mode="json") if isinstance(default, BaseModel) else {}
+
+
+def _child(node: Any, part: str, path: str, section: type[BaseModel] | None) -> Any:
+    """Item ``part`` of ``node`` (a section of the config class ``section``, where known),
+    created from its default where it is missing."""
     if isinstance(node, list):
         return node[_index(node, part, path)]
     if not isinstance(node, dict):
         raise ValueError(f"--set: {path} goes inside a value, not a section")
-    if node.get(part) is None and create:
-        node[part] = {}
+    if node.get(part) is None:
+        node[part] = _default_section(section, part)
     return node[part]
 
 
@@ -711,7 +736,7 @@ def load_config(path: str | Path, model: type[ConfigT] = RunConfig, overrides: S
         >>> load_config(path, overrides=["training.steps=7"]).training.steps
         7
     """
-    config = model.model_validate(apply_overrides(read_config_file(path), overrides))
+    config = model.model_validate(apply_overrides(read_config_file(path), overrides, model))
     return map_paths(config, absolute_from(Path(path).parent))
 
 

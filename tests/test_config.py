@@ -119,3 +119,13 @@ def test_a_bool_is_not_a_number_in_component_options_either() -> None:
         ValueError, match=r"(?s)options of generator 'dilated'.*width: expected a number, received True"
     ):
         BoostedGAN(ModelConfig.model_validate(model))
+
+
+def test_set_inside_a_section_the_file_leaves_out_starts_from_its_default(tmp_path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("training: {output_dir: runs/x, steps: 5}")
+    config = load_config(path, overrides=["training.masks.options.centred_share=0.5"])
+    assert (config.training.masks.name, config.training.masks.options) == ("rectangles", {"centred_share": 0.5})
+    path.write_text("training: {output_dir: runs/x, steps: 5, masks: {name: lama}}")
+    config = load_config(path, overrides=["training.masks.options.preset=thick"])
+    assert (config.training.masks.name, config.training.masks.options) == ("lama", {"preset": "thick"})
