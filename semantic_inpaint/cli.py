@@ -408,20 +408,27 @@ def one_line(error: BaseException) -> str:
     return " ".join(line for line in lines if not line.startswith("For further information visit"))
 
 
+def exit_code(run: Callable[[], object], program: str, traceback: bool = False) -> int:
+    """Call ``run``: 0 when it returns, 2 after one line on stderr naming ``program`` when it
+    raises a user error (:data:`USER_ERRORS`); ``traceback`` (or ``SEMANTIC_INPAINT_TRACEBACK=1``)
+    lets the error through with its traceback. Used by the CLI and the reproduction scripts."""
+    try:
+        run()
+    except USER_ERRORS as error:
+        if traceback or os.environ.get("SEMANTIC_INPAINT_TRACEBACK") == "1":
+            raise
+        print(f"{program}: error: {one_line(error)}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a user error ends with one line on stderr and exit code 2.
 
     ``--traceback`` (or ``SEMANTIC_INPAINT_TRACEBACK=1``) shows the full traceback instead.
     """
     args = build_parser().parse_args(argv)
-    try:
-        args.run(args)
-    except USER_ERRORS as error:
-        if args.traceback or os.environ.get("SEMANTIC_INPAINT_TRACEBACK") == "1":
-            raise
-        print(f"semantic-inpaint {args.command}: error: {one_line(error)}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_code(lambda: args.run(args), f"semantic-inpaint {args.command}", args.traceback)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -168,3 +170,22 @@ def test_a_control_override_refines_the_recipe_instead_of_being_replaced_by_it(m
     assert refined.beta == recipe.beta == 0.1 and refined.blend_in_training
     with pytest.raises(ValueError, match="flip_entries"):  # the paper's swap requests have no entries to flip
         train.run_config(path, "full", ["model.control.flip_entries={attribute: [Male]}"])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (
+            ["--config", "configs/small64/03_gan.yaml", "--variants", "full", "--set", "training.steps=-1"],
+            "training.steps",
+        ),
+        (["--config", "no_such_config.yaml", "--variants", "full"], "no_such_config.yaml"),
+    ],
+)
+def test_a_reproduction_script_ends_a_user_error_in_one_line_and_exit_code_2(arguments: list[str], named: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "03_train.py", *arguments], cwd=REPRODUCE, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("03_train.py: error: ") and named in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

@@ -11,7 +11,7 @@ attribute predicted as its most frequent class in the training split).
 from __future__ import annotations
 
 import torch
-from common import best_device, build_dataset, run_pretraining_script
+from common import best_device, build_dataset, run_pretraining_script, run_script
 
 
 def evaluate(embedder, config):
@@ -39,4 +39,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from common import best_device, build_dataset, run_pretraining_script
+from common import best_device, build_dataset, run_pretraining_script, run_script
 
 
 def evaluate(embedder, config):
@@ -26,4 +26,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -75,7 +75,7 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from common import add_set_argument
+from common import add_set_argument, run_script
 from paper_tables import TABLE_I, TABLE_II
 
 from semantic_inpaint.config import (
@@ -312,4 +312,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -41,6 +41,7 @@ from common import (
     hardware,
     last_record,
     load_embedder,
+    run_script,
     write_json,
 )
 
@@ -259,4 +260,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -30,7 +30,7 @@ import json
 import shutil
 from pathlib import Path
 
-from common import hardware, last_record, write_json
+from common import hardware, last_record, run_script, write_json
 from intervals import interval, rate
 
 from semantic_inpaint.config import RunConfig, load_config
@@ -341,4 +341,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

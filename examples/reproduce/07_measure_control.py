@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import add_set_argument, build_dataset, hardware, load_reader, write_json
+from common import add_set_argument, build_dataset, hardware, load_reader, run_script, write_json
 from intervals import interval, rate
 from torch import Tensor
 
@@ -219,4 +219,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -33,7 +33,7 @@ import argparse
 from pathlib import Path
 
 import torch
-from common import cpu_inpainter, faces
+from common import cpu_inpainter, faces, run_script
 from torch import Tensor
 
 from semantic_inpaint.core import composite
@@ -132,4 +132,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from semantic_inpaint.cli import exit_code
 from semantic_inpaint.config import ComponentConfig, DataConfig, load_config
 from semantic_inpaint.core import SemanticEmbedder
 from semantic_inpaint.data.faces import CelebAHQ
@@ -25,6 +27,13 @@ from semantic_inpaint.training.runtime import read_jsonl
 
 #: the shared CelebA-HQ faces, one folder per resolution (``../shared`` beside the repository; never copied into it)
 FACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "celebahq"
+
+
+def run_script(main: Callable[[], None]) -> None:
+    """Run a script's ``main`` as the CLI runs a command: a user error (a bad config or ``--set``,
+    a missing file) ends with one line on stderr and exit code 2, no traceback
+    (``SEMANTIC_INPAINT_TRACEBACK=1`` shows it)."""
+    raise SystemExit(exit_code(main, Path(sys.argv[0]).name))
 
 
 def faces(first: int, last: int, resolution: int = 64) -> Tensor:

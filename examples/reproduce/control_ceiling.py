@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 
 import torch
-from common import cpu_inpainter, faces
+from common import cpu_inpainter, faces, run_script
 from intervals import interval
 from torch import Tensor
 
@@ -92,4 +92,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

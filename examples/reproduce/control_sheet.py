@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 
 import torch
-from common import cpu_inpainter, faces, save_sheet
+from common import cpu_inpainter, faces, run_script, save_sheet
 
 from semantic_inpaint.control_metrics import requested_fills
 from semantic_inpaint.core import composite
@@ -61,4 +61,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

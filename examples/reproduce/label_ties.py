@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 
 import torch
-from common import build_dataset
+from common import build_dataset, run_script
 
 from semantic_inpaint.config import load_config
 from semantic_inpaint.training import PretrainConfig
@@ -74,4 +74,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

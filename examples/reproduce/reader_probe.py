@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import faces, load_reader, save_sheet
+from common import faces, load_reader, run_script, save_sheet
 from torch import Tensor
 
 from semantic_inpaint.config import ControlConfig
@@ -153,4 +153,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)
