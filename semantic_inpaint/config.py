@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
 
 #: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``
 DeviceName = Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")]
@@ -572,8 +573,9 @@ def apply_overrides(
         node: Any = data
         section = model
         for depth, part in enumerate(parents):
-            node = _child(node, part, ".".join(parents[: depth + 1]), section)
-            section = _field_model(section, part)
+            field = section.model_fields.get(part) if section is not None else None
+            node = _child(node, part, ".".join(parents[: depth + 1]), field)
+            section = _config_class(field)
         if isinstance(node, list):
             node[_index(node, leaf, key)] = value
         elif isinstance(node, dict):
@@ -594,29 +596,22 @@ def _parse_value(text: str) -> Any:
     return value
 
 
-def _field_model(section: type[BaseModel] | None, part: str) -> type[BaseModel] | None:
-    """The config class of field ``part`` of ``section``, where it is one (not a list or a dict)."""
-    field = section.model_fields.get(part) if section is not None else None
+def _config_class(field: FieldInfo | None) -> type[BaseModel] | None:
+    """The config class of ``field``'s values, where it is one (not a list, a dict or optional)."""
     annotation = field.annotation if field is not None else None
     return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
-def _default_section(section: type[BaseModel] | None, part: str) -> dict[str, Any]:
-    """Field ``part``'s default as plain data where it is a config section with one, else ``{}``."""
-    field = section.model_fields.get(part) if section is not None else None
-    default = field.get_default(call_default_factory=True) if field is not None and not field.is_required() else None
-    return default.model_dump(mode="json") if isinstance(default, BaseModel) else {}
-
-
-def _child(node: Any, part: str, path: str, section: type[BaseModel] | None) -> Any:
-    """Item ``part`` of ``node`` (a section of the config class ``section``, where known),
-    created from its default where it is missing."""
+def _child(node: Any, part: str, path: str, field: FieldInfo | None) -> Any:
+    """Item ``part`` of ``node``; where it is missing, created from the default of ``field`` (the
+    config field it is, where known) if that default is a config section, else empty."""
     if isinstance(node, list):
         return node[_index(node, part, path)]
     if not isinstance(node, dict):
         raise ValueError(f"--set: {path} goes inside a value, not a section")
     if node.get(part) is None:
-        node[part] = _default_section(section, part)
+        default = field.get_default(call_default_factory=True) if field is not None else None
+        node[part] = default.model_dump(mode="json") if isinstance(default, BaseModel) else {}
     return node[part]
 
 
